@@ -1,0 +1,130 @@
+/**
+ * The core HTTP pipeline every request goes through, in this order: request id and per-request
+ * state, problem+json error handling and the access log, security headers, CORS, then the routes
+ * (each with its own time budget and body handling). Unknown paths answer 404 `not_found`,
+ * known paths with another method 405 `method_not_allowed`.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import cors from '@koa/cors';
+import helmet from 'koa-helmet';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Logger } from '../logging/logger.ts';
+import type { HttpContext } from './context.ts';
+import type { RouteDefinition } from './plugin-router.ts';
+import { coreProblems, toProblemBody } from './problem.ts';
+import { acceptRequestId, acceptTraceparent } from './request-id.ts';
+import { LazyRequestState } from './request-state.ts';
+import { routeMiddleware } from './route-middleware.ts';
+import { isServerFault, toProblem } from './to-problem.ts';
+import proxyaddr from 'proxy-addr';
+
+export interface HttpAppSettings {
+  readonly allowedOrigins: readonly string[];
+  readonly trustedProxies: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  readonly settings: HttpAppSettings;
+  readonly routes: readonly RouteDefinition[];
+  readonly forkEm: () => SqlEntityManager;
+  /** True once shutdown began: responses then ask clients to close keep-alive connections. */
+  readonly isDraining: () => boolean;
+}
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
+export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, HttpContext> {
+  const { logger, settings } = options;
+  const app = new Koa<LazyRequestState, HttpContext>();
+  // X-Forwarded-For is believed only hop by hop from trusted proxies (proxy-addr walks the list
+  // from the nearest hop), so a client cannot pick its own address by sending the header.
+  app.proxy = false;
+  const trust = settings.trustedProxies.length > 0 ? proxyaddr.compile([...settings.trustedProxies]) : undefined;
+
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    const state = new LazyRequestState(
+      acceptRequestId(ctx.get('x-request-id') || undefined),
+      acceptTraceparent(ctx.get('traceparent') || undefined),
+      logger,
+      options.forkEm,
+    );
+    ctx.state = state;
+    ctx.set('X-Request-Id', state.requestId);
+    if (trust) ctx.request.ip = proxyaddr(ctx.req, trust);
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        // The router answers unmatched requests with an empty 404/405/501 (and an Allow header).
+        if (ctx.status === 404) throw coreProblems.not_found(`No route matches ${ctx.method} ${ctx.path}.`);
+        if (ctx.status === 405) throw coreProblems.method_not_allowed(`${ctx.path} accepts ${ctx.response.get('Allow') || 'no other method'}.`);
+        if (ctx.status === 501) throw coreProblems.not_implemented(`The method ${ctx.method} is not supported.`);
+      }
+    } catch (err) {
+      const problem = toProblem(err);
+      if (isServerFault(problem)) state.log.error({ err }, 'request failed');
+      ctx.status = problem.status;
+      for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
+      ctx.type = PROBLEM_JSON;
+      ctx.body = toProblemBody(problem, state.requestId);
+    } finally {
+      if (options.isDraining()) ctx.set('Connection', 'close');
+      if (logger.level === 'info' || logger.level === 'debug' || logger.level === 'trace') {
+        logger.info(
+          {
+            requestId: state.requestId,
+            ...(state.traceparent !== undefined && { traceparent: state.traceparent }),
+            method: ctx.method,
+            path: ctx.path,
+            status: ctx.status,
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+          },
+          'request',
+        );
+      }
+    }
+  });
+
+  // Koa's own error printing is replaced by the handler above; this only catches stream errors.
+  app.on('error', (err: unknown) => logger.error({ err }, 'response stream error'));
+  app.silent = true;
+
+  // HSTS only means something on a TLS connection, so it is added per request when the request
+  // came over TLS (directly, or via a trusted proxy's X-Forwarded-Proto).
+  app.use(helmet({ strictTransportSecurity: false }));
+  app.use(async (ctx, next) => {
+    const direct = (ctx.req.socket as { encrypted?: boolean }).encrypted === true;
+    if (direct || (trust?.(ctx.req.socket.remoteAddress ?? '', 0) && ctx.get('x-forwarded-proto') === 'https')) {
+      ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    }
+    return next();
+  });
+
+  if (settings.allowedOrigins.length > 0) {
+    const allowed = new Set(settings.allowedOrigins);
+    app.use(
+      cors({
+        origin: (ctx) => {
+          const origin = ctx.get('Origin');
+          return allowed.has(origin) ? origin : '';
+        },
+        credentials: true,
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  const router = new Router<LazyRequestState, HttpContext>();
+  for (const route of options.routes) {
+    router.register(route.path, [route.method], routeMiddleware(route, settings));
+  }
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+

@@ -1,0 +1,73 @@
+/**
+ * The router a plugin registers its routes with. It records route definitions (so the kernel can
+ * detect conflicts, list routes and describe them) instead of touching Koa directly; the kernel
+ * mounts the recorded routes with the core's per-route body parsing and time budget.
+ */
+import type * as v from 'valibot';
+import type { HttpContext } from './context.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type BodySchema = v.GenericSchema<unknown, unknown>;
+
+export interface RouteOptions<S extends BodySchema | undefined = undefined> {
+  /** valibot schema for the JSON body; failures answer 422 `validation_failed` with `errors`. */
+  readonly body?: S;
+  /** Leave the body stream untouched (uploads): no JSON parsing, no 415. */
+  readonly rawBody?: boolean;
+  /** Body size limit in bytes (default: the kernel's `bodyLimitBytes`). */
+  readonly bodyLimitBytes?: number;
+  /** Time budget in milliseconds; over it the request answers 503 `request_timeout`. */
+  readonly timeoutMs?: number;
+  /** One line for the route listing and the API description. */
+  readonly summary?: string;
+}
+
+type BodyOf<S> = S extends BodySchema ? v.InferOutput<S> : unknown;
+
+export type RouteHandler<Body = unknown> = (ctx: HttpContext<Body>) => unknown;
+
+export interface RouteDefinition {
+  readonly plugin: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly options: RouteOptions<BodySchema | undefined>;
+  readonly handler: RouteHandler<unknown>;
+}
+
+type RouteMethod = {
+  (path: string, handler: RouteHandler): void;
+  <S extends BodySchema | undefined>(path: string, options: RouteOptions<S>, handler: RouteHandler<BodyOf<S>>): void;
+};
+
+export interface PluginRouter {
+  readonly get: RouteMethod;
+  readonly post: RouteMethod;
+  readonly put: RouteMethod;
+  readonly patch: RouteMethod;
+  readonly delete: RouteMethod;
+}
+
+/** Makes a recording router for one plugin; paths must lie under one of its prefixes. */
+export function createPluginRouter(
+  plugin: string,
+  prefixes: readonly string[],
+  record: (route: RouteDefinition) => void,
+  reject: (message: string) => void,
+): PluginRouter {
+  const method = (m: HttpMethod): RouteMethod =>
+    ((path: string, a: RouteOptions<BodySchema | undefined> | RouteHandler, b?: RouteHandler): void => {
+      const [options, handler] = typeof a === 'function' ? [{}, a] : [a, b!];
+      if (!path.startsWith('/')) return reject(`route ${m} ${path} must start with "/"`);
+      if (!prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`))) {
+        return reject(`route ${m} ${path} is outside the plugin's prefixes (${prefixes.join(', ')})`);
+      }
+      record({ plugin, method: m, path, options, handler: handler as RouteHandler<unknown> });
+    }) as RouteMethod;
+  return { get: method('GET'), post: method('POST'), put: method('PUT'), patch: method('PATCH'), delete: method('DELETE') };
+}
+
+/** Two routes conflict when they match the same requests: same method, same path up to param names. */
+export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${route.method} ${route.path.replace(/:[A-Za-z0-9_]+/g, ':').replace(/\/+$/, '') || '/'}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * The middleware the kernel puts in front of each route handler: its time budget, then its body
+ * handling (JSON parsing with a size limit, media-type check, schema validation).
+ */
+import type { Middleware } from 'koa';
+import { koaBody } from 'koa-body';
+import * as v from 'valibot';
+import type { HttpContext } from './context.ts';
+import type { RouteDefinition } from './plugin-router.ts';
+import { coreProblems, HttpProblem } from './problem.ts';
+import type { LazyRequestState } from './request-state.ts';
+
+type Mw = Middleware<LazyRequestState & HttpContext['state'], HttpContext>;
+
+export interface RouteDefaults {
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+}
+
+export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults): Mw[] {
+  const timeoutMs = route.options.timeoutMs ?? defaults.requestTimeoutMs;
+  const chain: Mw[] = [timeBudget(timeoutMs)];
+  if (!route.options.rawBody && route.method !== 'GET' && route.method !== 'DELETE') {
+    chain.push(jsonBody(route.options.bodyLimitBytes ?? defaults.bodyLimitBytes));
+  }
+  if (route.options.body) chain.push(validateBody(route.options.body));
+  chain.push(async (ctx, next) => {
+    await route.handler(ctx as HttpContext);
+    return next();
+  });
+  return chain;
+}
+
+/** Answers 503 `request_timeout` when the rest of the chain outlives its budget, and aborts it. */
+function timeBudget(ms: number): Mw {
+  return async (ctx, next) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const problem = coreProblems.request_timeout(`The request took longer than ${ms} ms.`);
+        ctx.state.abort(problem);
+        reject(problem);
+      }, ms);
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+const parsers = new Map<number, Mw>();
+
+/** JSON only: any other media type with a body is 415; a body over the limit is 413. */
+function jsonBody(limit: number): Mw {
+  let parser = parsers.get(limit);
+  if (!parser) {
+    parser = koaBody({
+      json: true,
+      jsonStrict: true,
+      jsonLimit: limit,
+      multipart: false,
+      urlencoded: false,
+      text: false,
+      patchNode: false,
+    }) as unknown as Mw;
+    parsers.set(limit, parser);
+  }
+  const parse = parser;
+  return async (ctx, next) => {
+    if (!hasBody(ctx)) return next();
+    if (!ctx.is('application/json', '+json')) {
+      throw coreProblems.unsupported_media_type('Send the body as application/json.');
+    }
+    const declared = Number(ctx.get('content-length'));
+    if (declared > limit) throw coreProblems.payload_too_large(`The body may be at most ${limit} bytes.`);
+    await parse(ctx, async () => {});
+    ctx.state.body = (ctx.request as { body?: unknown }).body;
+    return next();
+  };
+}
+
+function hasBody(ctx: HttpContext): boolean {
+  const length = ctx.get('content-length');
+  return ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
+}
+
+function validateBody(schema: v.GenericSchema<unknown, unknown>): Mw {
+  return async (ctx, next) => {
+    const result = v.safeParse(schema, ctx.state.body);
+    if (!result.success) {
+      throw coreProblems.validation_failed('The request body is invalid.', {
+        errors: result.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })),
+      });
+    }
+    ctx.state.body = result.output;
+    return next();
+  };
+}
+

@@ -1,0 +1,69 @@
+/**
+ * Validates every plugin's options with its valibot schema (operator options over values from
+ * the environment over schema defaults) and gathers all problems before failing.
+ */
+import * as v from 'valibot';
+import semver from 'semver';
+import type { ConfiguredPlugin, Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
+import type { BootProblem } from './boot-error.ts';
+
+export interface ValidatedPlugin {
+  readonly plugin: Plugin;
+  /** The validated options, as the plugin's code sees them. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+const emptySchema = v.strictObject({});
+
+export function validatePluginConfigs(
+  entries: readonly ConfiguredPlugin[],
+  env: Env,
+  mode: RuntimeMode,
+  kernelVersion: string,
+): { validated: ValidatedPlugin[]; problems: BootProblem[] } {
+  const problems: BootProblem[] = [];
+  const validated: ValidatedPlugin[] = [];
+  for (const { plugin, options } of entries) {
+    if (plugin.kernel && !semver.satisfies(kernelVersion, plugin.kernel, { includePrerelease: true })) {
+      problems.push({ plugin: plugin.id, message: `supports kernel ${plugin.kernel}, but this kernel is ${kernelVersion}` });
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      problems.push({ plugin: plugin.id, message: 'options must be an object' });
+      continue;
+    }
+    const input = { ...definedOnly(plugin.fromEnv?.(env) ?? {}), ...(options as object | undefined) };
+    const result = v.safeParse(plugin.config ?? emptySchema, input);
+    if (!result.success) {
+      for (const issue of result.issues) {
+        problems.push({ plugin: plugin.id, path: v.getDotPath(issue) ?? '(options)', message: describeIssue(issue) });
+      }
+      continue;
+    }
+    const config = result.output as Record<string, unknown>;
+    for (const p of plugin.validate?.(config as never, mode) ?? []) {
+      problems.push({ plugin: plugin.id, path: p.path, message: p.message });
+    }
+    validated.push({ plugin, config: Object.freeze(config) });
+  }
+  return { validated, problems };
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  // valibot reports an unknown key of a strict object as "Invalid key: Expected never but received …".
+  if (issue.kind === 'schema' && issue.type === 'strict_object') return 'unknown option (is it a typo?)';
+  return issue.message;
+}
+
+function definedOnly(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined));
+}
+
+/** The options with the plugin's secret values replaced, for printing. */
+export function redactConfig(plugin: Plugin, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const secrets = new Set<string>(plugin.secrets ?? []);
+  return Object.fromEntries(
+    Object.entries(config).map(([k, value]) => [k, secrets.has(k) || SECRET_NAME.test(k) ? '[redacted]' : value]),
+  );
+}
+
+export const SECRET_NAME = /pass(word)?|secret|token|api_?key|private_?key|credential/i;

@@ -1,0 +1,10 @@
+/**
+ * Which plugins this deployment runs. Each entry is a plugin, or `configure(plugin, options)`
+ * for typed options. Environment variables (see .env.example) fill options you leave out.
+ */
+import { defineConfig } from './core/index.ts';
+import { healthPlugin } from './plugins/health/index.ts';
+
+export default defineConfig({
+  plugins: [healthPlugin],
+});

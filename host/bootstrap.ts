@@ -1,0 +1,37 @@
+/**
+ * From environment to kernel: host settings, the operator's config, the logger, and the kernel
+ * (which validates every plugin's options). Collects every problem before failing.
+ */
+import { mkdirSync } from 'node:fs';
+import { BootError, createLogger, Kernel, type Env, type Logger } from '../core/index.ts';
+import { loadConfig } from './load-config.ts';
+import { hostSettings, type HostSettings } from './settings.ts';
+
+export interface Bootstrapped {
+  readonly kernel: Kernel;
+  readonly settings: HostSettings;
+  readonly logger: Logger;
+}
+
+export async function bootstrap(cwd: string, env: Env, logger?: Logger): Promise<Bootstrapped> {
+  const { settings, problems } = hostSettings(env, cwd);
+  const log = logger ?? createLogger({ level: settings.logLevel, base: { service: 'empulse' } });
+  const config = await loadConfig(cwd, env);
+  let kernel: Kernel | undefined;
+  try {
+    kernel = new Kernel({
+      config: { ...config, http: { ...config.http, ...settings.http } },
+      env,
+      mode: settings.mode,
+      logger: log,
+      database: settings.database,
+      autoMigrate: settings.autoMigrate,
+    });
+  } catch (err) {
+    if (!(err instanceof BootError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || !kernel) throw new BootError(problems);
+  if (settings.database.driver === 'pglite') mkdirSync(settings.dataDir, { recursive: true });
+  return { kernel, settings, logger: log };
+}

@@ -1,0 +1,152 @@
+/**
+ * The `empulse` command: start, migrate up|down|status, plugins, check. Shared by the Node and
+ * Deno entry points, which only differ in how they read the environment and exit.
+ */
+import { BootError, formatProblem, type Env } from '../core/index.ts';
+import { bootstrap } from './bootstrap.ts';
+import { serve } from './server.ts';
+
+export interface CliIo {
+  readonly cwd: string;
+  readonly env: Env;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Registers a handler for SIGTERM and SIGINT. */
+  readonly onSignal: (handler: (signal: string) => void) => void;
+}
+
+const USAGE = `usage: empulse <command>
+
+  start                      serve the API (applies pending migrations unless EMPULSE_AUTO_MIGRATE=false)
+  migrate up                 apply pending migrations of the enabled plugins
+  migrate down [steps]       revert the last applied migration(s) (default 1)
+  migrate status             list migrations and whether each is applied
+  plugins                    enabled plugins, their dependencies, routes and tables
+  check                      validate the config and reach every dependency
+`;
+
+/** Runs a command; resolves to the process exit code (start resolves when the server stopped). */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const [command = 'start', sub, arg] = args;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(io);
+      case 'migrate':
+        return await migrate(sub ?? 'status', arg, io);
+      case 'plugins':
+        return await plugins(io);
+      case 'check':
+        return await check(io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return 0;
+      default:
+        io.err(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    reportFailure(err, io);
+    return 1;
+  }
+}
+
+function reportFailure(err: unknown, io: CliIo): void {
+  if (err instanceof BootError) {
+    io.err(`empulse: cannot start, ${err.problems.length} problem(s):`);
+    for (const p of err.problems) io.err(`  - ${formatProblem(p)}`);
+  } else {
+    io.err(`empulse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function start(io: CliIo): Promise<number> {
+  const { kernel, settings } = await bootstrap(io.cwd, io.env);
+  await kernel.boot();
+  const running = await serve(kernel, settings);
+  kernel.logger.info({ url: running.url, database: settings.database.driver, mode: settings.mode }, 'listening');
+  return new Promise<number>((resolve) => {
+    io.onSignal((signal) => {
+      running.shutdown(signal).then(
+        () => resolve(0),
+        (err: unknown) => {
+          kernel.logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    });
+  });
+}
+
+async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise<number> {
+  const { kernel } = await bootstrap(io.cwd, io.env);
+  await kernel.prepare();
+  try {
+    const runner = kernel.migrations();
+    if (sub === 'up') {
+      const applied = await runner.up();
+      io.out(applied.length ? applied.map((n) => `applied ${n}`).join('\n') : 'nothing to apply');
+    } else if (sub === 'down') {
+      const steps = arg === undefined ? 1 : Number(arg);
+      if (!Number.isInteger(steps) || steps < 1) {
+        io.err('migrate down takes a positive number of steps');
+        return 2;
+      }
+      const reverted = await runner.down(steps);
+      io.out(reverted.length ? reverted.map((n) => `reverted ${n}`).join('\n') : 'nothing to revert');
+    } else if (sub === 'status') {
+      for (const m of await runner.status()) {
+        const state = m.orphaned ? 'applied (plugin disabled)' : m.applied ? 'applied' : 'pending';
+        io.out(`${state.padEnd(26)} ${m.name}${m.appliedAt ? `  ${m.appliedAt.toISOString()}` : ''}`);
+      }
+    } else {
+      io.err(`unknown migrate command "${sub}" (use up, down or status)`);
+      return 2;
+    }
+    return 0;
+  } finally {
+    await kernel.stop();
+  }
+}
+
+async function plugins(io: CliIo): Promise<number> {
+  const { kernel } = await bootstrap(io.cwd, io.env);
+  for (const p of kernel.describe()) {
+    io.out(`${p.id}@${p.version}${p.description ? `  ${p.description}` : ''}`);
+    io.out(`  depends on: ${p.dependsOn.join(', ') || '(nothing)'}`);
+    if (p.provides.length) io.out(`  provides:   ${p.provides.join(', ')}`);
+    io.out(`  tables:     ${p.tables.join(', ') || '(none)'}`);
+    io.out(`  migrations: ${p.migrations.join(', ') || '(none)'}`);
+    if (p.healthChecks.length) io.out(`  checks:     ${p.healthChecks.join(', ')}`);
+    io.out(`  routes:${p.routes.length ? '' : '     (none)'}`);
+    for (const r of p.routes) io.out(`    ${r.method.padEnd(6)} ${r.path}${r.summary ? `  ${r.summary}` : ''}`);
+    io.out(`  options:    ${JSON.stringify(p.config)}`);
+  }
+  return 0;
+}
+
+async function check(io: CliIo): Promise<number> {
+  const { kernel } = await bootstrap(io.cwd, io.env);
+  io.out('config: ok');
+  try {
+    await kernel.prepare();
+    await kernel.database.ping();
+    io.out(`database: ok (${kernel.database.driver})`);
+    const pending = await kernel.migrations().pending();
+    io.out(pending.length ? `migrations: ${pending.length} pending (applied by "empulse start" or "empulse migrate up")` : 'migrations: up to date');
+    await kernel.boot({ migrate: 'skip', start: false });
+    const report = await kernel.health.readiness();
+    let failed = 0;
+    for (const [name, r] of Object.entries(report.checks)) {
+      if (r.status === 'fail') failed++;
+      (r.status === 'fail' ? io.err : io.out)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
+    }
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await kernel.stop();
+  }
+}
+
+export { USAGE };

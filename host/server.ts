@@ -1,0 +1,80 @@
+/**
+ * Serves the kernel over HTTP and shuts down in two phases (Fastify's pattern): readiness turns
+ * 503 and the listener closes at once, in-flight requests finish (up to the timeout), then the
+ * plugins stop in reverse order. A repeated signal does not cut the drain short.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kernel } from '../core/index.ts';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly url: string;
+  /** Drains and stops; resolves when everything is closed. Safe to call more than once. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function serve(kernel: Kernel, options: ServeOptions): Promise<RunningServer> {
+  const server = createServer(kernel.callback());
+  // Slowloris guards: a client must send its headers and body in reasonable time.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 5_000;
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (kernel.isDraining()) server.closeIdleConnections();
+      if (inFlight === 0) drained?.();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    if (shuttingDown) {
+      kernel.logger.info({ reason }, 'shutdown already in progress; letting in-flight requests finish');
+      return shuttingDown;
+    }
+    shuttingDown = (async () => {
+      kernel.logger.info({ reason, inFlight }, 'shutting down');
+      kernel.beginShutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (inFlight > 0) kernel.logger.warn({ inFlight }, 'shutdown timeout reached; closing remaining connections');
+      }
+      server.closeAllConnections();
+      await closed;
+      await kernel.stop();
+    })();
+    return shuttingDown;
+  };
+
+  return { server, url, shutdown };
+}

@@ -1,0 +1,25 @@
+/**
+ * health plugin: liveness (the process answers) and readiness (every registered check passes,
+ * and shutdown has not begun) for load balancers and orchestrators.
+ */
+import { coreServices, definePlugin } from '../../core/index.ts';
+
+export const healthPlugin = definePlugin({
+  id: 'health',
+  version: '0.1.0',
+  kernel: '^0.1.0',
+  description: 'Liveness and readiness endpoints',
+  requires: { health: coreServices.health },
+  prefixes: ['/health'],
+  routes(router, ctx) {
+    router.get('/health/live', { summary: 'The process is running', timeoutMs: 1000 }, (http) => {
+      http.body = { status: 'ok' };
+    });
+    router.get('/health/ready', { summary: 'Every dependency check passes', timeoutMs: 5000 }, async (http) => {
+      const report = await ctx.services.health.readiness();
+      http.status = report.status === 'ok' ? 200 : 503;
+      http.set('Cache-Control', 'no-store');
+      http.body = report;
+    });
+  },
+});
