@@ -1,7 +1,7 @@
 /**
  * Empulse's public API: everything a plugin author or an operator's config imports.
  */
-export { definePlugin, configure, on } from './plugin/define-plugin.ts';
+export { definePlugin, configure } from './plugin/define-plugin.ts';
 export type {
   ConfigProblem,
   ConfigSchema,
@@ -20,7 +20,7 @@ export type {
 export { createServiceRef } from './plugin/service-ref.ts';
 export type { OptionalServicesOf, ServiceOf, ServiceRef, ServiceRefMap, ServicesOf } from './plugin/service-ref.ts';
 export { defineHook } from './plugin/hooks.ts';
-export type { EmitOptions, HookRef, HookSubscription, PayloadOf } from './plugin/hooks.ts';
+export type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } from './plugin/hooks.ts';
 export { defineConfig, resolveConfig } from './config/define-config.ts';
 export type { ConfigInput, EmpulseConfig, HttpSettings } from './config/define-config.ts';
 export { coreServices } from './core-services.ts';
@@ -41,3 +41,7 @@ export type { BootProblem } from './kernel/boot-error.ts';
 export { KERNEL_VERSION } from './kernel/version.ts';
 export { createLogger } from './logging/create-logger.ts';
 export type { LogFn, Logger, LogLevel } from './logging/logger.ts';
+export { authHooks, authServiceRef } from './contracts/auth.ts';
+export type { AuthService, LoginAttempt, LoginGate, LoginOutcome, Principal, PublicUser, Role } from './contracts/auth.ts';
+export { emailServiceRef } from './contracts/email.ts';
+export type { AppLink, EmailService, EmailTemplateName, EmailTemplates, SendOptions } from './contracts/email.ts';

@@ -4,6 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { BootError, createLogger, Kernel, type Env, type Logger } from '../core/index.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { withDevelopmentSecrets } from './dev-secrets.ts';
 import { loadConfig } from './load-config.ts';
 import { hostSettings, type HostSettings } from './settings.ts';
 
@@ -11,10 +13,13 @@ export interface Bootstrapped {
   readonly kernel: Kernel;
   readonly settings: HostSettings;
   readonly logger: Logger;
+  /** Takes the embedded database's pid lock (no-op on PostgreSQL); returns its release. */
+  readonly lockDatabase: () => () => void;
 }
 
-export async function bootstrap(cwd: string, env: Env, logger?: Logger): Promise<Bootstrapped> {
-  const { settings, problems } = hostSettings(env, cwd);
+export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger): Promise<Bootstrapped> {
+  const { settings, problems } = hostSettings(hostEnv, cwd);
+  const env = withDevelopmentSecrets(hostEnv, settings.mode, settings.dataDir);
   const log = logger ?? createLogger({ level: settings.logLevel, base: { service: 'empulse' } });
   const config = await loadConfig(cwd, env);
   let kernel: Kernel | undefined;
@@ -32,6 +37,10 @@ export async function bootstrap(cwd: string, env: Env, logger?: Logger): Promise
     problems.push(...err.problems);
   }
   if (problems.length > 0 || !kernel) throw new BootError(problems);
-  if (settings.database.driver === 'pglite') mkdirSync(settings.dataDir, { recursive: true });
-  return { kernel, settings, logger: log };
+  const lockDatabase = () => {
+    if (settings.database.driver !== 'pglite') return () => {};
+    mkdirSync(settings.dataDir, { recursive: true });
+    return lockDataDir(settings.dataDir);
+  };
+  return { kernel, settings, logger: log, lockDatabase };
 }

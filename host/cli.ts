@@ -63,27 +63,37 @@ function reportFailure(err: unknown, io: CliIo): void {
 }
 
 async function start(io: CliIo): Promise<number> {
-  const { kernel, settings } = await bootstrap(io.cwd, io.env);
-  await kernel.boot();
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const unlock = lockDatabase();
+  try {
+    await kernel.boot();
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const running = await serve(kernel, settings);
   kernel.logger.info({ url: running.url, database: settings.database.driver, mode: settings.mode }, 'listening');
   return new Promise<number>((resolve) => {
     io.onSignal((signal) => {
-      running.shutdown(signal).then(
-        () => resolve(0),
-        (err: unknown) => {
-          kernel.logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
+      running
+        .shutdown(signal)
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            kernel.logger.error({ err }, 'shutdown failed');
+            resolve(1);
+          },
+        )
+        .finally(unlock);
     });
   });
 }
 
 async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise<number> {
-  const { kernel } = await bootstrap(io.cwd, io.env);
-  await kernel.prepare();
+  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const unlock = lockDatabase();
   try {
+    await kernel.prepare();
     const runner = kernel.migrations();
     if (sub === 'up') {
       const applied = await runner.up();
@@ -108,6 +118,7 @@ async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise
     return 0;
   } finally {
     await kernel.stop();
+    unlock();
   }
 }
 
@@ -128,8 +139,9 @@ async function plugins(io: CliIo): Promise<number> {
 }
 
 async function check(io: CliIo): Promise<number> {
-  const { kernel } = await bootstrap(io.cwd, io.env);
+  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env);
   io.out('config: ok');
+  const unlock = lockDatabase();
   try {
     await kernel.prepare();
     await kernel.database.ping();
@@ -146,6 +158,7 @@ async function check(io: CliIo): Promise<number> {
     return failed > 0 ? 1 : 0;
   } finally {
     await kernel.stop();
+    unlock();
   }
 }
 

@@ -52,7 +52,8 @@ export function hostSettings(env: Env, cwd: string): { settings: HostSettings; p
     if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
       problems.push({ path: 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
     }
-    database = { driver: 'postgresql', url: env.DATABASE_URL, poolMax: int('DATABASE_POOL_MAX', 10, 1, 1000) };
+    // At least 2: a migration run holds one connection for its lock while the migrator uses another.
+    database = { driver: 'postgresql', url: env.DATABASE_URL, poolMax: int('DATABASE_POOL_MAX', 10, 2, 1000) };
   } else {
     database = { driver: 'pglite', dataDir: resolve(dataDir, 'db') };
     if (mode === 'production' && !bool('EMPULSE_ALLOW_EMBEDDED_DB', false)) {

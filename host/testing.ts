@@ -95,7 +95,14 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
       logger: options.logger ?? createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'silent' }),
       database,
     });
-    if (options.boot ?? true) await kernel.boot();
+    if (options.boot ?? true) {
+      try {
+        await kernel.boot();
+      } catch (err) {
+        await kernel.stop();
+        throw err;
+      }
+    }
   } catch (err) {
     await drop();
     throw err;

@@ -43,7 +43,7 @@ const files = process.argv.slice(2);
 const result = spawnSync(
   'c8',
   ['--reporter=text-summary', '--reporter=lcov', '--exclude=test/**', '--exclude=bench/**', '--exclude=scripts/**',
-    'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...(files.length ? files : ['test/**/*.test.ts'])],
+    'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...(files.length ? files : ['test/**/*.test.ts', 'examples/**/*.test.ts'])],
   { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);

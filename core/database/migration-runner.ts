@@ -23,8 +23,8 @@ export interface MigrationStatus {
   readonly orphaned: boolean;
 }
 
-/** In-process queue: PGlite has a single backend, where advisory locks do not exclude callers. */
-let localQueue: Promise<unknown> = Promise.resolve();
+/** Per-database queue: PGlite has a single backend, where advisory locks do not exclude callers. */
+const queues = new WeakMap<Database, Promise<unknown>>();
 
 export class MigrationRunner {
   readonly #db: Database;
@@ -65,8 +65,19 @@ export class MigrationRunner {
   /** Applies every pending migration in order; returns the names applied by this call. */
   async up(): Promise<string[]> {
     return this.#locked(async (trx) => {
-      const done = await this.#migrator.up(trx ? { transaction: trx } : {});
-      return done.map((m) => m.name);
+      let current: string | undefined;
+      const track = (m: { name: string }) => {
+        current = m.name;
+      };
+      this.#migrator.on('migrating', track);
+      try {
+        const done = await this.#migrator.up(trx ? { transaction: trx } : {});
+        return done.map((m) => m.name);
+      } catch (err) {
+        throw new MigrationError(current, err);
+      } finally {
+        this.#migrator.off('migrating', track);
+      }
     });
   }
 
@@ -95,9 +106,24 @@ export class MigrationRunner {
         this.#logger.debug('migration lock acquired');
         return work(trx);
       });
-    const result = localQueue.then(run, run);
-    localQueue = result.catch(() => undefined);
+    const queued = queues.get(this.#db) ?? Promise.resolve();
+    const result = queued.then(run, run);
+    queues.set(this.#db, result.catch(() => undefined));
     return result;
+  }
+}
+
+/** A failed migration run, naming the migration (and so the plugin) that failed. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  readonly migration: string | undefined;
+  readonly owner: string | undefined;
+
+  constructor(migration: string | undefined, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(migration ? `migration ${migration} failed: ${reason}` : `migrations failed: ${reason}`, { cause });
+    this.migration = migration;
+    this.owner = migration ? ownerOf(migration) : undefined;
   }
 }
 

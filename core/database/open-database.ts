@@ -2,12 +2,40 @@
  * Opens MikroORM on the configured driver with every enabled plugin's entities and migrations,
  * and wires transaction events to the hook bus (hooks wait for their transaction's commit).
  */
-import type { EntitySchema, MikroORM, Options, TransactionEventArgs } from '@mikro-orm/core';
+import type { EntitySchema, EventSubscriber, MikroORM, Options, TransactionEventArgs } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from '../logging/logger.ts';
 import type { Database, DatabaseConfig } from './database.ts';
 import type { MigrationEntry } from './migration-entry.ts';
+
+/**
+ * Reports commits and rollbacks to the hook bus, telling a savepoint's release apart from a real
+ * commit. MikroORM announces a savepoint with `beforeTransactionStart(enclosing)` then
+ * `afterTransactionStart(savepoint)` on the same EntityManager, which links the two.
+ */
+function transactionTracker(options: Pick<OpenDatabaseOptions, 'onCommit' | 'onRollback'>): EventSubscriber {
+  const opening = new WeakMap<object, object>(); // em → enclosing transaction, between the two events
+  const enclosingOf = new WeakMap<object, object>(); // savepoint → enclosing transaction
+  return {
+    beforeTransactionStart: (args: TransactionEventArgs) => {
+      if (args.transaction) opening.set(args.em, args.transaction as object);
+    },
+    afterTransactionStart: (args: TransactionEventArgs) => {
+      const enclosing = opening.get(args.em);
+      opening.delete(args.em);
+      if (enclosing && args.transaction && 'savepointName' in (args.transaction as object)) {
+        enclosingOf.set(args.transaction as object, enclosing);
+      }
+    },
+    afterTransactionCommit: (args: TransactionEventArgs) => {
+      if (args.transaction) options.onCommit(args.transaction as object, enclosingOf.get(args.transaction as object));
+    },
+    afterTransactionRollback: (args: TransactionEventArgs) => {
+      if (args.transaction) options.onRollback(args.transaction as object);
+    },
+  };
+}
 
 export const MIGRATIONS_TABLE = 'empulse_migrations';
 
@@ -16,7 +44,8 @@ export interface OpenDatabaseOptions {
   readonly entities: readonly EntitySchema[];
   readonly migrations: readonly MigrationEntry[];
   readonly logger: Logger;
-  readonly onCommit: (tx: object) => void;
+  /** `enclosing` is set when `tx` was a savepoint (its events now belong to the enclosing one). */
+  readonly onCommit: (tx: object, enclosing: object | undefined) => void;
   readonly onRollback: (tx: object) => void;
 }
 
@@ -37,16 +66,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
       allOrNothing: true,
       silent: true,
     },
-    subscribers: [
-      {
-        afterTransactionCommit: (args: TransactionEventArgs) => {
-          if (args.transaction) options.onCommit(args.transaction as object);
-        },
-        afterTransactionRollback: (args: TransactionEventArgs) => {
-          if (args.transaction) options.onRollback(args.transaction as object);
-        },
-      },
-    ],
+    subscribers: [transactionTracker(options)],
     // Entities are discovered from the list we pass; no folder scanning (bundles, Deno).
     discovery: { warnWhenNoEntities: false },
     debug: false,
@@ -56,7 +76,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   let orm: MikroORM;
   if (config.driver === 'postgresql') {
     const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
-    orm = await PgOrm.init({ ...common, clientUrl: config.url, pool: { min: 0, max: config.poolMax ?? 10 } });
+    orm = await PgOrm.init({ ...common, clientUrl: config.url, pool: { min: 0, max: Math.max(2, config.poolMax ?? 10) } /* a migration run needs two */ });
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
     orm = await LiteOrm.init({ ...common, ...(config.dataDir !== undefined && { dbName: config.dataDir }) });

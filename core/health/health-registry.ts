@@ -55,9 +55,14 @@ export class HealthRegistry implements HealthService {
   }
 
   async readiness(): Promise<ReadinessReport> {
+    if (this.#shuttingDown) {
+      // Answer at once: a load balancer must stop routing here now, not after a slow check.
+      const checks = Object.fromEntries([...this.#checks.keys()].map((name) => [name, { status: 'fail' as const, latencyMs: 0, error: 'shutting down' }]));
+      return { status: 'fail', checks };
+    }
     const entries = await Promise.all([...this.#checks].map(async ([name, check]) => [name, await this.#run(check)] as const));
     const checks = Object.fromEntries(entries);
-    const failed = this.#shuttingDown || entries.some(([, r]) => r.status === 'fail');
+    const failed = entries.some(([, r]) => r.status === 'fail');
     return { status: failed ? 'fail' : 'ok', checks };
   }
 
@@ -76,7 +81,9 @@ export class HealthRegistry implements HealthService {
           }, this.#timeoutMs);
         }),
       ]);
-      return outcome ? { status: 'degraded', latencyMs: latency(), error: outcome.degraded } : { status: 'ok', latencyMs: latency() };
+      return outcome
+        ? { status: 'degraded', latencyMs: latency(), error: withoutCredentials(outcome.degraded) }
+        : { status: 'ok', latencyMs: latency() };
     } catch (err) {
       return { status: 'fail', latencyMs: latency(), error: withoutCredentials(err instanceof Error ? err.message : String(err)) };
     } finally {

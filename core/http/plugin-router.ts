@@ -67,7 +67,15 @@ export function createPluginRouter(
   return { get: method('GET'), post: method('POST'), put: method('PUT'), patch: method('PATCH'), delete: method('DELETE') };
 }
 
-/** Two routes conflict when they match the same requests: same method, same path up to param names. */
+/**
+ * Two routes conflict when they match the same requests: same method, same path up to parameter
+ * and wildcard names, letter case (the router matches case-insensitively) and a trailing slash.
+ */
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
-  return `${route.method} ${route.path.replace(/:[A-Za-z0-9_]+/g, ':').replace(/\/+$/, '') || '/'}`;
+  const path = route.path
+    .replace(/:[A-Za-z0-9_$]+/g, ':')
+    .replace(/\*[A-Za-z0-9_$]+/g, '*')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+  return `${route.method} ${path || '/'}`;
 }

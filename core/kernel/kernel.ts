@@ -8,7 +8,7 @@ import type { EntitySchema } from '@mikro-orm/core';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
 import { coreServices, type LifecycleService } from '../core-services.ts';
 import type { DatabaseConfig } from '../database/database.ts';
-import { MigrationRunner } from '../database/migration-runner.ts';
+import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
 import { openDatabase, type OpenedDatabase } from '../database/open-database.ts';
 import { HealthRegistry } from '../health/health-registry.ts';
@@ -18,6 +18,7 @@ import { createPluginRouter, routeKey, type RouteDefinition } from '../http/plug
 import type { LazyRequestState } from '../http/request-state.ts';
 import type { Logger } from '../logging/logger.ts';
 import { HookBus } from '../plugin/hook-bus.ts';
+import { bindHook } from '../plugin/hooks.ts';
 import type { Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
 import { kernelMigrations } from '../../migrations/index.ts';
 import { BootError, type BootProblem } from './boot-error.ts';
@@ -123,9 +124,18 @@ export class Kernel {
       entities,
       migrations: this.migrationList,
       logger: this.logger,
-      onCommit: (tx) => this.#hooks.committed(tx),
+      onCommit: (tx, enclosing) => this.#hooks.committed(tx, enclosing),
       onRollback: (tx) => this.#hooks.rolledBack(tx),
     });
+    // MikroORM connects lazily; reach the database now so a wrong URL fails the boot clearly.
+    try {
+      await this.#db.ping();
+    } catch (err) {
+      await this.#db.close().catch(() => undefined);
+      this.#db = undefined;
+      const what = this.#options.database.driver === 'postgresql' ? 'DATABASE_URL' : 'DATA_DIR';
+      throw new BootError([{ path: what, message: `the database is unreachable: ${describeError(err)}` }], err);
+    }
     this.health.add('database', async () => this.#db!.ping());
     this.#state = 'prepared';
   }
@@ -142,24 +152,22 @@ export class Kernel {
   async boot(options: BootOptions = {}): Promise<void> {
     const started = performance.now();
     await this.prepare();
-    const runner = this.migrations();
-    const migrate = options.migrate ?? ((this.#options.autoMigrate ?? true) ? 'apply' : 'require-none');
-    if (migrate === 'skip') {
-      // nothing: the caller reports pending migrations itself
-    } else if (migrate === 'apply') {
-      const applied = await runner.up();
-      if (applied.length > 0) this.logger.info({ migrations: applied }, 'migrations applied');
-    } else {
-      const pending = await runner.pending();
-      if (pending.length > 0) {
-        throw new BootError([
-          { path: 'EMPULSE_AUTO_MIGRATE', message: `${pending.length} pending migration(s) (${pending.join(', ')}): run "npx empulse migrate up"` },
-        ]);
+    try {
+      await this.#migrate(options.migrate ?? ((this.#options.autoMigrate ?? true) ? 'apply' : 'require-none'));
+    } catch (err) {
+      await this.stop();
+      if (err instanceof MigrationError) {
+        throw new BootError([{ ...(err.owner !== 'kernel' && err.owner && { plugin: err.owner }), path: err.migration, message: err.message }], err);
       }
+      throw err;
     }
-    if (migrate !== 'skip') await this.#recordPlugins();
     await this.#initAll();
-    this.#app = this.#mountRoutes();
+    try {
+      this.#app = this.#mountRoutes();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     if (options.start === false) return;
     await this.#startAll();
     this.#state = 'running';
@@ -250,6 +258,23 @@ export class Kernel {
     });
   }
 
+  async #migrate(mode: NonNullable<BootOptions['migrate']>): Promise<void> {
+    if (mode === 'skip') return; // `empulse check` reports pending migrations itself
+    const runner = this.migrations();
+    if (mode === 'apply') {
+      const applied = await runner.up();
+      if (applied.length > 0) this.logger.info({ migrations: applied }, 'migrations applied');
+    } else {
+      const pending = await runner.pending();
+      if (pending.length > 0) {
+        throw new BootError([
+          { path: 'EMPULSE_AUTO_MIGRATE', message: `${pending.length} pending migration(s) (${pending.join(', ')}): run "npx empulse migrate up"` },
+        ]);
+      }
+    }
+    await this.#recordPlugins();
+  }
+
   async #recordPlugins(): Promise<void> {
     const conn = this.database.orm.em.getConnection();
     for (const { plugin } of this.plan.plugins) {
@@ -280,7 +305,9 @@ export class Kernel {
       }
       this.#running.push({ plugin, ctx });
       for (const [name, check] of Object.entries(plugin.health ?? {})) this.health.add(name, (signal) => check(ctx as never, signal));
-      for (const sub of plugin.hooks ?? []) this.#hooks.subscribe(sub.hook.id, plugin.id, (payload) => sub.handler(payload, ctx as never));
+      for (const sub of plugin.hooks?.(bindHook) ?? []) {
+        this.#hooks.subscribe(sub.hook.id, plugin.id, (payload) => sub.handler(payload, ctx as never));
+      }
     }
   }
 
@@ -345,6 +372,12 @@ export class Kernel {
 function tableName(entity: EntitySchema): string {
   const meta = entity.meta as { tableName?: string; collection?: string; className?: string };
   return meta.tableName ?? meta.collection ?? meta.className ?? '(unnamed)';
+}
+
+/** An error's message without any credentials a driver may have quoted from the URL. */
+function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\/\/[^/@\s]+@/g, '//[redacted]@');
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import semver from 'semver';
 import type { ConfiguredPlugin, Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
 import type { BootProblem } from './boot-error.ts';
+import { CENSOR, isSecretKey } from '../logging/redact.ts';
 
 export interface ValidatedPlugin {
   readonly plugin: Plugin;
@@ -34,8 +35,11 @@ export function validatePluginConfigs(
     const input = { ...definedOnly(plugin.fromEnv?.(env) ?? {}), ...(options as object | undefined) };
     const result = v.safeParse(plugin.config ?? emptySchema, input);
     if (!result.success) {
+      const secrets = new Set<string>(plugin.secrets ?? []);
       for (const issue of result.issues) {
-        problems.push({ plugin: plugin.id, path: v.getDotPath(issue) ?? '(options)', message: describeIssue(issue) });
+        const path = v.getDotPath(issue) ?? '(options)';
+        const secret = path.split('.').some((key) => secrets.has(key) || isSecretKey(key) || SECRET_NAME.test(key));
+        problems.push({ plugin: plugin.id, path, message: describeIssue(issue, secret) });
       }
       continue;
     }
@@ -48,9 +52,11 @@ export function validatePluginConfigs(
   return { validated, problems };
 }
 
-function describeIssue(issue: v.BaseIssue<unknown>): string {
+function describeIssue(issue: v.BaseIssue<unknown>, secret: boolean): string {
   // valibot reports an unknown key of a strict object as "Invalid key: Expected never but received …".
-  if (issue.kind === 'schema' && issue.type === 'strict_object') return 'unknown option (is it a typo?)';
+  if (issue.type === 'strict_object' && issue.expected === 'never') return 'unknown option (is it a typo?)';
+  // valibot's messages quote the received value: never for a secret.
+  if (secret) return `invalid value (expected ${issue.expected ?? issue.type}; the value is not shown because it is secret)`;
   return issue.message;
 }
 
@@ -58,12 +64,17 @@ function definedOnly(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined));
 }
 
-/** The options with the plugin's secret values replaced, for printing. */
+/** The options with the plugin's secret values replaced (at any depth), for printing. */
 export function redactConfig(plugin: Plugin, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const secrets = new Set<string>(plugin.secrets ?? []);
-  return Object.fromEntries(
-    Object.entries(config).map(([k, value]) => [k, secrets.has(k) || SECRET_NAME.test(k) ? '[redacted]' : value]),
-  );
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, item]) => [k, secrets.has(k) || isSecretKey(k) || SECRET_NAME.test(k) ? CENSOR : walk(item)]),
+    );
+  };
+  return walk(config) as Record<string, unknown>;
 }
 
 export const SECRET_NAME = /pass(word)?|secret|token|api_?key|private_?key|credential/i;

@@ -1,22 +1,11 @@
 /**
  * JSON-lines logger (pino) with secret redaction built in: fields whose names say they hold a
- * password, token, secret, key, cookie or authorization header are censored at any of the first
- * levels of nesting, so a careless `log.info({ body })` cannot leak them.
+ * password, token, secret, key, cookie or authorization header are censored in every line and in
+ * child bindings, so a careless `log.info({ body })` cannot leak them.
  */
 import { pino, type DestinationStream } from 'pino';
 import type { Logger, LogLevel } from './logger.ts';
-
-const SECRET_FIELDS = [
-  'password', 'newPassword', 'currentPassword', 'token', 'accessToken', 'refreshToken', 'idToken',
-  'secret', 'clientSecret', 'apiKey', 'privateKey', 'authorization', 'Authorization', 'cookie',
-  'Cookie', 'set-cookie', 'x-csrf-token', 'csrfToken', 'tin', 'ssn', 'ein',
-];
-
-export const REDACT_PATHS: readonly string[] = SECRET_FIELDS.flatMap((f) => {
-  const key = /^[A-Za-z_$][\w$]*$/.test(f) ? f : `["${f}"]`;
-  const join = (prefix: string) => (key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`);
-  return [key, join('*'), join('*.*'), join('*.*.*')];
-});
+import { redactSecrets } from './redact.ts';
 
 export interface LoggerOptions {
   readonly level?: LogLevel;
@@ -32,8 +21,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: options.base ?? null,
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
-    formatters: { level: (label: string) => ({ level: label }) },
-    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    formatters: {
+      level: (label: string) => ({ level: label }),
+      bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings),
+      log: (object: Record<string, unknown>) => redactSecrets(object),
+    },
   };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

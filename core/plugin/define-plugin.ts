@@ -8,7 +8,7 @@ import type { EntitySchema } from '@mikro-orm/core';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../database/database.ts';
 import type { PluginRouter } from '../http/plugin-router.ts';
-import type { EmitOptions, HookRef, HookSubscription, PayloadOf } from './hooks.ts';
+import type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } from './hooks.ts';
 import type {
   OptionalServicesOf,
   ServiceRef,
@@ -123,8 +123,8 @@ export interface PluginSpec<
   readonly prefixes?: readonly string[];
   /** Registers routes. Handlers may use `ctx.services`; registration itself must not. */
   readonly routes?: (router: PluginRouter, ctx: Ctx) => void;
-  /** Hook subscriptions, made with `on(hook, handler)`. */
-  readonly hooks?: readonly HookSubscription<Ctx>[];
+  /** Hook subscriptions: `hooks: (on) => [on(someHook, async (payload, ctx) => { ... })]`. */
+  readonly hooks?: (on: HookBinder<Ctx>) => readonly HookSubscription<Ctx>[];
   /** Readiness checks for the external systems this plugin depends on, by check name. */
   readonly health?: Readonly<Record<string, HealthCheck<Ctx>>>;
   /** Builds the provided services. Runs in dependency order, before routes are mounted. */
@@ -171,7 +171,17 @@ export function definePlugin<
   Optional extends ServiceRefMap = {},
   Provides extends ServiceRefMap = {},
 >(
-  spec: PluginSpec<Id, Schema, Requires, Optional, Provides>,
+  spec: PluginSpec<
+    Id,
+    Schema,
+    Requires,
+    Optional,
+    Provides,
+    v.InferOutput<Schema>,
+    FullContext<Schema, Requires, Optional, Provides>,
+    InitContext<Schema, Requires, Optional>,
+    NoInfer<ProvidedInit<Provides>>
+  >,
 ): Plugin<
   Id,
   Schema,
@@ -195,14 +205,6 @@ export function definePlugin<
     }
   }
   return Object.freeze({ ...spec, kind: 'empulse.plugin' as const });
-}
-
-/** Subscribes to a hook with a handler typed by the hook's payload. */
-export function on<H extends HookRef<unknown>, Ctx>(
-  hook: H,
-  handler: (payload: PayloadOf<H>, ctx: Ctx) => void | Promise<void>,
-): HookSubscription<Ctx> {
-  return { hook, handler: handler as (payload: unknown, ctx: Ctx) => void | Promise<void> };
 }
 
 /** A plugin together with the operator's options for it. */

@@ -47,11 +47,18 @@ export class HookBus {
     this.#deliver(hook, payload);
   }
 
-  /** Called by the database layer when a transaction committed. */
-  committed(tx: object): void {
+  /**
+   * Called by the database layer when a transaction committed. A released savepoint is not the
+   * end of its transaction: its events move to the enclosing transaction and wait for that.
+   */
+  committed(tx: object, enclosing?: object): void {
     const queue = this.#pending.get(tx);
     if (!queue) return;
     this.#pending.delete(tx);
+    if (enclosing) {
+      this.#pending.set(enclosing, [...(this.#pending.get(enclosing) ?? []), ...queue]);
+      return;
+    }
     for (const { hook, payload } of queue) this.#deliver(hook, payload);
   }
 

@@ -18,11 +18,23 @@ export function defineHook<P>(id: string): HookRef<P> {
 
 export type PayloadOf<H> = H extends HookRef<infer P> ? P : never;
 
-/** A subscription as a plugin declares it: made by `on(ref, handler)` so the payload is typed. */
+/** A subscription as a plugin declares it, made with the `on` its `hooks` function receives. */
 export interface HookSubscription<Ctx> {
   readonly hook: HookRef<unknown>;
-  readonly handler: (payload: unknown, ctx: Ctx) => void | Promise<void>;
+  handler(payload: unknown, ctx: Ctx): void | Promise<void>;
 }
+
+/** Pairs a hook with a handler typed by the hook's payload and the plugin's context. */
+export type HookBinder<Ctx> = <H extends HookRef<unknown>>(
+  hook: H,
+  handler: (payload: PayloadOf<H>, ctx: Ctx) => void | Promise<void>,
+) => HookSubscription<Ctx>;
+
+/** The runtime binder: type safety comes from HookBinder, at run time it only pairs. */
+export const bindHook: HookBinder<never> = (hook, handler) => ({
+  hook,
+  handler: handler as (payload: unknown, ctx: never) => void | Promise<void>,
+});
 
 /** Options for emitting a hook. */
 export interface EmitOptions {

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: throughput and latency of the full pipeline against a bare Koa baseline
+ * measured in the same run, and boot times on PostgreSQL and on the embedded database.
+ * Each server runs in its own process; autocannon drives it from this one.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createScratchDatabase } from '../host/testing.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = 50;
+const here = import.meta.dirname;
+
+interface Load {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+async function main(): Promise<void> {
+  const scratch = await createScratchDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'empulse-bench-'));
+  try {
+    console.log(`# Empulse benchmark (${CONNECTIONS} connections, ${DURATION_S} s per run, Node ${process.versions.node})\n`);
+
+    const bare = await withServer('bare-koa.ts', {}, (url) => load(`${url}/health/live`));
+    const full = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'info' }, (url) => load(`${url}/health/live`));
+    const quiet = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }, (url) => load(`${url}/health/live`));
+    const ready = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }, (url) => load(`${url}/health/ready`));
+
+    console.log('| run | req/s | p50 ms | p99 ms | ratio to bare Koa |');
+    console.log('|---|---:|---:|---:|---:|');
+    const row = (name: string, r: Load) =>
+      console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / bare.rps).toFixed(2)} |`);
+    row('bare Koa hello-world', bare);
+    row('GET /health/live, full pipeline, access log on', full);
+    row('GET /health/live, full pipeline, LOG_LEVEL=warn', quiet);
+    row('GET /health/ready (database check), LOG_LEVEL=warn', ready);
+    for (const r of [bare, full, quiet, ready]) {
+      if (r.errors || r.non2xx) console.log(`warning: ${r.errors} errors, ${r.non2xx} non-2xx responses in a run`);
+    }
+
+    console.log('\n| boot (health plugin, all migrations) | ms |');
+    console.log('|---|---:|');
+    const fresh = await createScratchDatabase();
+    try {
+      console.log(`| PostgreSQL, empty database (migrations applied) | ${(await bootOnly({ DATABASE_URL: fresh.url })).toFixed(0)} |`);
+      console.log(`| PostgreSQL, migrated database | ${(await bootOnly({ DATABASE_URL: fresh.url })).toFixed(0)} |`);
+    } finally {
+      await fresh.drop();
+    }
+    console.log(`| embedded PGlite, empty data dir | ${(await bootOnly({ DATA_DIR: dataDir })).toFixed(0)} |`);
+    console.log(`| embedded PGlite, existing data dir | ${(await bootOnly({ DATA_DIR: dataDir })).toFixed(0)} |`);
+  } finally {
+    await scratch.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function withServer<T>(file: string, env: Record<string, string>, work: (url: string) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const { child } = await startServer(file, { ...env, PORT: String(port) });
+  try {
+    await load(`http://127.0.0.1:${port}/health/live`, 2); // warm-up
+    return await work(`http://127.0.0.1:${port}`);
+  } finally {
+    await stopServer(child);
+  }
+}
+
+async function bootOnly(env: Record<string, string>): Promise<number> {
+  const { child, bootMs } = await startServer('empulse.ts', { ...env, PORT: String(await freePort()), LOG_LEVEL: 'warn' });
+  await stopServer(child);
+  return bootMs ?? NaN;
+}
+
+function startServer(file: string, env: Record<string, string>): Promise<{ child: ChildProcess; bootMs: number | undefined }> {
+  const child = fork(join(here, 'servers', file), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (msg: { ready?: boolean; bootMs?: number }) => resolve({ child, bootMs: msg.bootMs }));
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    if (child.connected) child.send('stop');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    if (!child.connected) child.kill('SIGTERM');
+  });
+}
+
+async function load(url: string, duration = DURATION_S): Promise<Load> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: 1 });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+await main();

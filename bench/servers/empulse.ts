@@ -1,0 +1,29 @@
+/**
+ * The full Empulse pipeline with the configured plugins, served by the real host server. Logs go
+ * to stdout at LOG_LEVEL (the bench discards them, as a log shipper would consume them).
+ */
+import { createLogger, Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { serve } from '../../host/server.ts';
+import config from '../../empulse.config.ts';
+
+const database: DatabaseConfig = process.env.DATABASE_URL
+  ? { driver: 'postgresql', url: process.env.DATABASE_URL }
+  : { driver: 'pglite', dataDir: process.env.DATA_DIR! };
+const started = performance.now();
+const kernel = new Kernel({
+  config,
+  env: process.env,
+  mode: 'production',
+  logger: createLogger({ level: (process.env.LOG_LEVEL as 'info') ?? 'info' }),
+  database,
+});
+await kernel.boot();
+const bootMs = performance.now() - started;
+await serve(kernel, { port: Number(process.env.PORT), host: '127.0.0.1', shutdownTimeoutMs: 1000 });
+process.send?.({ ready: true, bootMs });
+process.on('message', async (msg) => {
+  if (msg === 'stop') {
+    await kernel.stop();
+    process.exit(0);
+  }
+});

@@ -1,0 +1,130 @@
+/**
+ * The embedded database (PGlite), which a first run uses when there is no DATABASE_URL: the same
+ * migrations run on it, readiness checks it, and a data directory keeps data and the migration
+ * ledger across restarts. An in-memory PGlite serves tests. Each empty data directory takes
+ * several seconds to initialise, so this file opens as few as it can: one directory (opened
+ * twice) and one in-memory database.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { definePlugin, Migration, type Kernel } from '../core/index.ts';
+import { healthPlugin } from '../plugins/health/index.ts';
+import { createTestKernel, type TestKernel } from '../host/testing.ts';
+import { kernelMigrations } from '../migrations/index.ts';
+import { captureLogger } from './support/capture-logger.ts';
+
+class JournalInit extends Migration {
+  override up(): void {
+    this.addSql('create table journal_entries (id serial primary key, body text not null)');
+    this.addSql(`insert into journal_entries (body) values ('first run')`);
+  }
+  override down(): void {
+    this.addSql('drop table journal_entries');
+  }
+}
+
+const journal = definePlugin({
+  id: 'journal',
+  version: '1.0.0',
+  migrations: [{ name: 'journal/0001_init', class: JournalInit }],
+  routes(router) {
+    router.post('/v1/journal', { body: v.strictObject({ body: v.string() }) }, async (ctx) => {
+      await ctx.state.em.getConnection().execute('insert into journal_entries (body) values (?)', [ctx.state.body.body]);
+      ctx.status = 201;
+      ctx.body = { ok: true };
+    });
+    router.get('/v1/journal', async (ctx) => {
+      const rows = (await ctx.state.em.getConnection().execute('select body from journal_entries order by id')) as { body: string }[];
+      ctx.body = { items: rows.map((r) => r.body) };
+    });
+  },
+});
+
+const MIGRATIONS = [...kernelMigrations.map((m) => m.name), 'journal/0001_init'];
+
+async function ledger(kernel: Kernel): Promise<string[]> {
+  const rows = (await kernel.database.orm.em.getConnection().execute('select name from empulse_migrations order by id')) as { name: string }[];
+  return rows.map((r) => r.name);
+}
+
+async function assertReady(t: TestKernel): Promise<void> {
+  const res = await t.inject({ url: '/health/ready' });
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as { status: string; checks: Record<string, { status: string; latencyMs: unknown }> };
+  assert.equal(body.status, 'ok');
+  assert.equal(body.checks.database?.status, 'ok');
+  assert.equal(typeof body.checks.database?.latencyMs, 'number');
+}
+
+describe('embedded database in a data directory', () => {
+  let root: string;
+  let dataDir: string;
+  const open: TestKernel[] = [];
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'empulse-pglite-'));
+    dataDir = join(root, 'db');
+  });
+  after(async () => {
+    for (const t of open) await t.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('boots, migrates, serves readiness with a database check and stores data', async () => {
+    const logs = captureLogger('info');
+    const t = await createTestKernel({ plugins: [healthPlugin, journal], database: { driver: 'pglite', dataDir }, logger: logs.logger });
+    open.push(t);
+    assert.equal(t.kernel.database.driver, 'pglite');
+    assert.ok(existsSync(dataDir), 'the data directory is created');
+    assert.deepEqual(logs.lines.find((l) => l.msg === 'migrations applied')?.migrations, MIGRATIONS);
+    await assertReady(t);
+
+    const posted = await t.inject({ method: 'POST', url: '/v1/journal', payload: { body: 'written over HTTP' } });
+    assert.equal(posted.statusCode, 201, posted.body);
+    const listed = await t.inject({ url: '/v1/journal' });
+    assert.deepEqual(listed.json(), { items: ['first run', 'written over HTTP'] });
+    assert.deepEqual(await ledger(t.kernel), MIGRATIONS);
+
+    await t.close();
+    assert.equal(t.kernel.state, 'stopped');
+  });
+
+  it('keeps data and the ledger when booted again on the same directory, applying nothing', async () => {
+    const logs = captureLogger('info');
+    const t = await createTestKernel({ plugins: [healthPlugin, journal], database: { driver: 'pglite', dataDir }, logger: logs.logger });
+    open.push(t);
+    assert.equal(logs.lines.filter((l) => l.msg === 'migrations applied').length, 0, 'no migration is applied again');
+    assert.deepEqual(await ledger(t.kernel), MIGRATIONS, 'the ledger is kept, without duplicates');
+    assert.deepEqual(await t.kernel.migrations().pending(), []);
+
+    const listed = await t.inject({ url: '/v1/journal' });
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.deepEqual(listed.json(), { items: ['first run', 'written over HTTP'] }, 'the seed ran once and the data is kept');
+
+    const plugins = (await t.kernel.database.orm.em.getConnection().execute('select id from empulse_plugins order by id')) as { id: string }[];
+    assert.deepEqual(plugins.map((p) => p.id), ['health', 'journal']);
+    await assertReady(t);
+    await t.close();
+  });
+});
+
+describe('embedded database in memory', () => {
+  let t: TestKernel | undefined;
+  after(() => t?.close());
+
+  it("boots with database: 'pglite', migrates and serves readiness", async () => {
+    t = await createTestKernel({ plugins: [healthPlugin, journal], database: 'pglite' });
+    assert.deepEqual(t.database, { driver: 'pglite' });
+    assert.equal(t.kernel.database.driver, 'pglite');
+    assert.deepEqual(await ledger(t.kernel), MIGRATIONS);
+    await assertReady(t);
+    const posted = await t.inject({ method: 'POST', url: '/v1/journal', payload: { body: 'in memory' } });
+    assert.equal(posted.statusCode, 201, posted.body);
+    assert.deepEqual((await t.inject({ url: '/v1/journal' })).json(), { items: ['first run', 'in memory'] });
+  });
+});
