@@ -3,10 +3,11 @@
  * (which validates every plugin's options). Collects every problem before failing.
  */
 import { mkdirSync } from 'node:fs';
-import { BootError, createLogger, Kernel, type Env, type Logger } from '../core/index.ts';
+import { BootError, Kernel, type Env, type Logger } from '../core/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { withDevelopmentSecrets } from './dev-secrets.ts';
 import { loadConfig } from './load-config.ts';
+import { createHostLogger } from './logger.ts';
 import { hostSettings, type HostSettings } from './settings.ts';
 
 export interface Bootstrapped {
@@ -15,12 +16,15 @@ export interface Bootstrapped {
   readonly logger: Logger;
   /** Takes the embedded database's pid lock (no-op on PostgreSQL); returns its release. */
   readonly lockDatabase: () => () => void;
+  /** Writes out buffered log lines (before exit). */
+  readonly flushLogs: () => void;
 }
 
 export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger): Promise<Bootstrapped> {
   const { settings, problems } = hostSettings(hostEnv, cwd);
   const env = withDevelopmentSecrets(hostEnv, settings.mode, settings.dataDir);
-  const log = logger ?? createLogger({ level: settings.logLevel, base: { service: 'empulse' } });
+  const host = logger ? undefined : createHostLogger(settings.logLevel);
+  const log = logger ?? host!.logger;
   const config = await loadConfig(cwd, env);
   let kernel: Kernel | undefined;
   try {
@@ -42,5 +46,5 @@ export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger): Pro
     mkdirSync(settings.dataDir, { recursive: true });
     return lockDataDir(settings.dataDir);
   };
-  return { kernel, settings, logger: log, lockDatabase };
+  return { kernel, settings, logger: log, lockDatabase, flushLogs: () => host?.flush() };
 }

@@ -63,7 +63,7 @@ function reportFailure(err: unknown, io: CliIo): void {
 }
 
 async function start(io: CliIo): Promise<number> {
-  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const { kernel, settings, lockDatabase, flushLogs } = await bootstrap(io.cwd, io.env);
   const unlock = lockDatabase();
   try {
     await kernel.boot();
@@ -84,7 +84,10 @@ async function start(io: CliIo): Promise<number> {
             resolve(1);
           },
         )
-        .finally(unlock);
+        .finally(() => {
+          unlock();
+          flushLogs();
+        });
     });
   });
 }

@@ -2,7 +2,8 @@
  * The full Empulse pipeline with the configured plugins, served by the real host server. Logs go
  * to stdout at LOG_LEVEL (the bench discards them, as a log shipper would consume them).
  */
-import { createLogger, Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { createHostLogger } from '../../host/logger.ts';
 import { serve } from '../../host/server.ts';
 import config from '../../empulse.config.ts';
 
@@ -14,7 +15,7 @@ const kernel = new Kernel({
   config,
   env: process.env,
   mode: 'production',
-  logger: createLogger({ level: (process.env.LOG_LEVEL as 'info') ?? 'info' }),
+  logger: createHostLogger((process.env.LOG_LEVEL as 'info') ?? 'info').logger,
   database,
 });
 await kernel.boot();
