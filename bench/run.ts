@@ -5,11 +5,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createScratchDatabase } from '../host/testing.ts';
+import { createScratchDatabase, freePort } from '../host/testing.ts';
+import { benchAuth, type Figures } from './auth.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = 50;
@@ -44,6 +44,21 @@ async function main(): Promise<void> {
     row('GET /health/ready (database check), LOG_LEVEL=warn', ready);
     for (const r of [bare, full, quiet, ready]) {
       if (r.errors || r.non2xx) console.log(`warning: ${r.errors} errors, ${r.non2xx} non-2xx responses in a run`);
+    }
+
+    const authDb = await createScratchDatabase();
+    try {
+      const a = await withServer('empulse.ts', { DATABASE_URL: authDb.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, (url) => benchAuth(url, authDb.url, DURATION_S));
+      console.log('\n| auth run | req/s | p50 ms | p99 ms | non-2xx |');
+      console.log('|---|---:|---:|---:|---:|');
+      const arow = (name: string, r: Figures) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.non2xx} |`);
+      arow('POST /v1/auth/login (argon2id m=19MiB t=2, 50 clients)', a.login);
+      arow('GET /health/live, idle (10 clients)', a.liveIdle);
+      arow('GET /health/live while 50 logins run (10 clients)', a.liveDuringLogins);
+      arow('POST /v1/auth/refresh (rotation, 50 sessions)', a.refresh);
+      arow('GET /v1/me (bearer, session check)', a.me);
+    } finally {
+      await authDb.drop();
     }
 
     console.log('\n| boot (health plugin, all migrations) | ms |');
@@ -108,15 +123,5 @@ async function load(url: string, duration = DURATION_S): Promise<Load> {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 await main();

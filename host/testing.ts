@@ -4,6 +4,7 @@
  * socket. Plugin authors use it the same way the project's own tests do.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { inject as lightInject, type InjectOptions, type Response } from 'light-my-request';
 import pg from 'pg';
 import {
@@ -119,4 +120,16 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
       await drop();
     },
   };
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1 (for servers a test or bench starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

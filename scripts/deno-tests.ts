@@ -5,10 +5,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase } from '../host/testing.ts';
+import { createScratchDatabase, freePort } from '../host/testing.ts';
 
 const deno = join(import.meta.dirname, '..', 'node_modules', '.bin', 'deno');
 /** What the core needs from Deno: network, env (the `debug` package enumerates it), hostname, file reads. */
@@ -69,13 +68,3 @@ async function waitForReady(url: string, timeoutMs: number): Promise<{ status: n
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -13,8 +13,9 @@ const database: DatabaseConfig = process.env.DATABASE_URL
 const started = performance.now();
 const kernel = new Kernel({
   config,
-  env: process.env,
-  mode: 'production',
+  env: { JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123', ...process.env },
+  mode: 'development',
+  // development mode: the bench uses the outbox email transport and a generated JWT secret
   logger: createHostLogger((process.env.LOG_LEVEL as 'info') ?? 'info').logger,
   database,
 });
