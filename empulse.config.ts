@@ -3,8 +3,10 @@
  * for typed options. Environment variables (see .env.example) fill options you leave out.
  */
 import { defineConfig } from './core/index.ts';
+import { authPlugin } from './plugins/auth/index.ts';
+import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin],
+  plugins: [healthPlugin, emailPlugin, authPlugin],
 });

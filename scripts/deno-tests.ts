@@ -31,7 +31,8 @@ const port = await freePort();
 const scratch = await createScratchDatabase();
 const cwd = join(import.meta.dirname, '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'empulse-deno-'));
-const child = spawn(deno, ['run', ...PERMISSIONS, `--allow-write=${dataDir}`, '--no-check', 'host/deno.ts', 'start'], {
+// The host also loads the auth plugin, whose argon2 is a native addon (FFI), and writes DATA_DIR.
+const child = spawn(deno, ['run', ...PERMISSIONS, '--allow-ffi', `--allow-write=${dataDir}`, '--no-check', 'host/deno.ts', 'start'], {
   cwd,
   env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: scratch.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -41,11 +42,19 @@ try {
   const ready = await waitForReady(`http://127.0.0.1:${port}/health/ready`, 60_000);
   console.log(`deno host: GET /health/ready -> ${ready.status} ${JSON.stringify(ready.body)}`);
   if (ready.status !== 200) throw new Error('readiness is not 200 under Deno');
+  // A registration exercises argon2 (native addon), the database and the email outbox under Deno.
+  const registered = await fetch(`http://127.0.0.1:${port}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'deno@example.com', password: 'deno horse battery staple', displayName: 'Deno' }),
+  });
+  console.log(`deno host: POST /v1/auth/register -> ${registered.status} ${await registered.text()}`);
+  if (registered.status !== 202) throw new Error('registration did not answer 202 under Deno');
   child.kill('SIGTERM');
   const code = await exited;
   console.log(`deno host: exit code after SIGTERM ${code}`);
   if (code !== 0) throw new Error(`the Deno host exited with ${code}`);
-  console.log('deno: 2 passed, 0 failed');
+  console.log('deno: 3 passed, 0 failed');
 } catch (err) {
   console.error(`deno: ${err instanceof Error ? err.message : String(err)}`);
   child.kill('SIGKILL');

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const FORBIDDEN: readonly [RegExp, string][] = [
@@ -50,9 +50,9 @@ describe('core portability', () => {
       for (const file of tsFiles(join(root, 'plugins', plugin))) {
         for (const m of readFileSync(file, 'utf8').matchAll(/from\s+['"]([^'"]+)['"]/g)) {
           const spec = m[1]!;
-          if (/\/plugins\/|^\.\.\/(?!\.\.\/)/.test(spec) && !spec.includes(`/plugins/${plugin}/`)) {
-            offences.push(`${relative(root, file)} imports ${spec}`);
-          }
+          if (!spec.startsWith('.')) continue;
+          const target = relative(join(root, 'plugins'), resolve(dirname(file), spec));
+          if (!target.startsWith('..') && !target.startsWith(`${plugin}/`)) offences.push(`${relative(root, file)} imports ${spec}`);
         }
       }
     }

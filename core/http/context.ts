@@ -8,6 +8,11 @@ export interface RequestState<Body = unknown> {
   readonly requestId: string;
   /** W3C `traceparent` of the caller, when it sent a well-formed one. */
   readonly traceparent: string | undefined;
+  /**
+   * True when the request reached us over TLS: directly, or per a trusted proxy's
+   * `X-Forwarded-Proto`. (Koa 3's `ctx.origin` is the caller's Origin header, not ours.)
+   */
+  readonly secure: boolean;
   /** Logger bound to this request (request id, traceparent). */
   readonly log: Logger;
   /** The parsed and validated JSON body (undefined when the request had none). */

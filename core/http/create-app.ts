@@ -56,6 +56,9 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     if (trust) ctx.request.ip = proxyaddr(ctx.req, trust);
+    state.secure =
+      (ctx.req.socket as { encrypted?: boolean }).encrypted === true ||
+      (trust?.(ctx.req.socket.remoteAddress ?? '', 0) === true && ctx.get('x-forwarded-proto') === 'https');
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) {
@@ -106,10 +109,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
     }),
   );
   app.use(async (ctx, next) => {
-    const direct = (ctx.req.socket as { encrypted?: boolean }).encrypted === true;
-    if (direct || (trust?.(ctx.req.socket.remoteAddress ?? '', 0) && ctx.get('x-forwarded-proto') === 'https')) {
-      ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    }
+    if (ctx.state.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     return next();
   });
 

@@ -11,6 +11,7 @@ export class LazyRequestState implements RequestState {
   readonly requestId: string;
   readonly traceparent: string | undefined;
   body: unknown = undefined;
+  secure = false;
   #log: Logger | undefined;
   #em: SqlEntityManager | undefined;
   #controller: AbortController | undefined;

@@ -1,0 +1,28 @@
+/** What the account and session logic share, built once in the plugin's `init`. */
+import type { Database, EmailService, Logger, LoginGate, PluginContext } from '../../core/index.ts';
+import type { AccessTokens } from './access-tokens.ts';
+import type { AuthConfig } from './config.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+
+export interface AuthDeps {
+  readonly config: AuthConfig;
+  readonly db: Database;
+  readonly email: EmailService;
+  readonly hasher: PasswordHasher;
+  readonly tokens: AccessTokens;
+  readonly gates: LoginGate[];
+  readonly logger: Logger;
+  readonly emit: PluginContext<unknown, unknown>['emit'];
+}
+
+/** Who is asking, for session records, gates and logs. */
+export interface RequestMeta {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+  readonly requestId: string;
+}
+
+/** Emails are trimmed and compared case-insensitively. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,54 @@
+/**
+ * The auth service other plugins receive (AuthService), plus the plugin's own account and
+ * session logic its routes use.
+ */
+import { coreProblems, type AuthService, type HttpContext, type LoginGate, type Principal, type Role } from '../../core/index.ts';
+import { Accounts } from './accounts.ts';
+import type { AuthDeps } from './deps.ts';
+import { Sessions } from './sessions.ts';
+
+const PRINCIPAL = 'auth.principal';
+
+export class AuthEngine implements AuthService {
+  readonly sessions: Sessions;
+  readonly accounts: Accounts;
+  readonly deps: AuthDeps;
+
+  constructor(deps: AuthDeps) {
+    this.deps = deps;
+    this.sessions = new Sessions(deps);
+    this.accounts = new Accounts(deps);
+  }
+
+  async authenticate(http: HttpContext): Promise<Principal | undefined> {
+    if (PRINCIPAL in http.state) return http.state[PRINCIPAL] as Principal | undefined;
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(http.get('authorization'));
+    const principal = match ? await this.sessions.principal(match[1]!) : undefined;
+    http.state[PRINCIPAL] = principal;
+    return principal;
+  }
+
+  async requireUser(http: HttpContext): Promise<Principal> {
+    const principal = await this.authenticate(http);
+    if (!principal) {
+      throw coreProblems.unauthenticated('Send a valid access token: Authorization: Bearer <token>.', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      });
+    }
+    return principal;
+  }
+
+  async requireRole(http: HttpContext, role: Role): Promise<Principal> {
+    const principal = await this.requireUser(http);
+    if (principal.user.role !== role) throw coreProblems.forbidden(`This needs the ${role} role.`);
+    return principal;
+  }
+
+  revokeAllSessions(userId: string, reason: string): Promise<number> {
+    return this.sessions.revoke(userId, 'all', reason);
+  }
+
+  addLoginGate(gate: LoginGate): void {
+    this.deps.gates.push(gate);
+  }
+}

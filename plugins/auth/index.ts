@@ -1,0 +1,53 @@
+/**
+ * auth plugin: accounts, email verification, login with argon2id, short-lived JWT access tokens,
+ * rotating refresh tokens with reuse detection, cookie mode with CSRF defences, password reset
+ * and change. Provides the `auth` service (guards, login gates) to other plugins.
+ */
+import { authServiceRef, definePlugin, emailServiceRef, type LoginGate } from '../../core/index.ts';
+import { AccessTokens } from './access-tokens.ts';
+import { authConfigFromEnv, authConfigSchema, validateAuthConfig } from './config.ts';
+import { AuthEngine } from './engine.ts';
+import { authEntities } from './entities.ts';
+import { authMigrations } from './migrations.ts';
+import { PasswordHasher } from './password-hasher.ts';
+import { registerAuthRoutes } from './routes.ts';
+
+export const authPlugin = definePlugin({
+  id: 'auth',
+  version: '0.1.0',
+  kernel: '^0.1.0',
+  description: 'Accounts, sessions and tokens',
+  requires: { email: emailServiceRef },
+  provides: { auth: authServiceRef },
+  config: authConfigSchema,
+  fromEnv: authConfigFromEnv,
+  validate: validateAuthConfig,
+  secrets: ['jwtSecret', 'jwtPrivateKey'],
+  entities: authEntities,
+  migrations: authMigrations,
+  prefixes: ['/v1/auth', '/v1/me', '/.well-known/jwks.json'],
+  async init(ctx) {
+    const config = ctx.config;
+    const concurrency = config.hashConcurrency ?? Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2);
+    const gates: LoginGate[] = [];
+    const auth = new AuthEngine({
+      config,
+      db: ctx.db,
+      email: ctx.services.email,
+      hasher: new PasswordHasher(config.argon2, concurrency),
+      tokens: await AccessTokens.create({
+        ...(config.jwtSecret !== undefined && { secret: config.jwtSecret }),
+        ...(config.jwtPrivateKey !== undefined && { privateKey: config.jwtPrivateKey }),
+        issuer: config.issuer,
+        ttlSeconds: config.accessTokenTtlSeconds,
+      }),
+      gates,
+      logger: ctx.logger,
+      emit: ctx.emit,
+    });
+    return { auth };
+  },
+  routes(router, ctx) {
+    registerAuthRoutes(router, () => ctx.services.auth as AuthEngine);
+  },
+});

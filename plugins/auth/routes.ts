@@ -1,0 +1,143 @@
+/** The auth plugin's HTTP surface (API.md, "auth plugin"). */
+import * as v from 'valibot';
+import { coreProblems, type HttpContext, type PluginRouter } from '../../core/index.ts';
+import { assertCsrf, clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from './cookie-mode.ts';
+import type { RequestMeta } from './deps.ts';
+import type { AuthEngine } from './engine.ts';
+import type { IssuedSession } from './sessions.ts';
+
+const Email = v.pipe(v.string(), v.trim(), v.maxLength(320), v.email('must be an email address'));
+const Password = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(4096));
+const Token = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(200));
+
+const Register = v.object({ email: Email, password: v.string(), displayName: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)) });
+const Login = v.object({ email: Email, password: Password });
+const EmailOnly = v.object({ email: Email });
+const TokenOnly = v.object({ token: Token });
+// Optional as a whole: a browser refreshing by cookie may send no body at all.
+const Refresh = v.optional(v.object({ refreshToken: v.optional(Token) }));
+const Reset = v.object({ token: Token, password: v.string() });
+const Change = v.object({ currentPassword: Password, newPassword: v.string() });
+
+const meta = (http: HttpContext): RequestMeta => ({
+  ip: http.ip,
+  userAgent: http.get('user-agent') || undefined,
+  requestId: http.state.requestId,
+});
+
+export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngine): void {
+  const respondWithSession = (http: HttpContext, issued: IssuedSession, cookieMode: boolean) => {
+    const e = engine();
+    http.set('Cache-Control', 'no-store');
+    if (cookieMode) {
+      setSessionCookies(http, issued.pair.refreshToken, issued.csrfToken, e.deps.config.refreshIdleTtlSeconds);
+      const { refreshToken: _kept, ...body } = issued.pair; // HttpOnly means the page never sees it
+      http.body = body;
+    } else {
+      http.body = issued.pair;
+    }
+  };
+
+  router.post('/v1/auth/register', { body: Register, summary: 'Create an account (202 whether or not it exists)' }, async (http) => {
+    await engine().accounts.register(http.state.body, meta(http));
+    http.status = 202;
+    http.body = { status: 'verification_sent' };
+  });
+
+  router.post('/v1/auth/verify-email', { body: TokenOnly, summary: 'Confirm an email address' }, async (http) => {
+    http.body = { user: await engine().accounts.verifyEmail(http.state.body.token) };
+  });
+
+  router.post('/v1/auth/resend-verification', { body: EmailOnly, summary: 'Send the verification link again (202 always)' }, async (http) => {
+    await engine().accounts.resendVerification(http.state.body.email, meta(http));
+    http.status = 202;
+    http.body = { status: 'accepted' };
+  });
+
+  router.post('/v1/auth/login', { body: Login, summary: 'Log in (add ?mode=cookie for browser cookie mode)' }, async (http) => {
+    const cookieMode = http.query.mode === 'cookie';
+    const issued = await engine().sessions.login(http.state.body.email, http.state.body.password, meta(http), cookieMode);
+    respondWithSession(http, issued, cookieMode);
+  });
+
+  router.post('/v1/auth/refresh', { body: Refresh, summary: 'Exchange a refresh token for a new pair' }, async (http) => {
+    const e = engine();
+    const fromBody = http.state.body?.refreshToken;
+    const fromCookie = fromBody ? undefined : readCookie(http, REFRESH_COOKIE);
+    const token = fromBody ?? fromCookie;
+    if (!token) throw coreProblems.validation_failed('Send refreshToken in the body, or the refresh cookie.', { errors: [{ path: 'refreshToken', message: 'is required' }] });
+    if (fromCookie) {
+      const session = await e.sessions.sessionOfRefreshToken(fromCookie);
+      await assertCsrf(http, session?.csrfHash ?? null, e.deps.config.allowedOrigins);
+    }
+    const issued = await e.sessions.refresh(token, meta(http));
+    respondWithSession(http, issued, fromCookie !== undefined);
+  });
+
+  router.post('/v1/auth/logout', { summary: 'Revoke the current session' }, async (http) => {
+    const e = engine();
+    const principal = await e.authenticate(http);
+    if (principal) {
+      await e.sessions.revoke(principal.user.id, [principal.sessionId], 'logout');
+    } else {
+      const cookie = readCookie(http, REFRESH_COOKIE);
+      const session = cookie ? await e.sessions.sessionOfRefreshToken(cookie) : undefined;
+      if (!session) await e.requireUser(http); // answers 401 unauthenticated
+      await assertCsrf(http, session!.csrfHash ?? null, e.deps.config.allowedOrigins);
+      await e.sessions.revoke(session!.userId, [session!.id], 'logout');
+    }
+    clearSessionCookies(http);
+    http.status = 204;
+  });
+
+  router.post('/v1/auth/logout-all', { summary: 'Revoke every session of the user' }, async (http) => {
+    const principal = await engine().requireUser(http);
+    await engine().sessions.revoke(principal.user.id, 'all', 'logout_all');
+    clearSessionCookies(http);
+    http.status = 204;
+  });
+
+  router.get('/v1/auth/sessions', { summary: "The user's active sessions" }, async (http) => {
+    const principal = await engine().requireUser(http);
+    http.set('Cache-Control', 'no-store');
+    http.body = { items: await engine().sessions.list(principal.user.id, principal.sessionId), nextCursor: null };
+  });
+
+  router.delete('/v1/auth/sessions/:id', { summary: 'Revoke one of the user’s sessions' }, async (http) => {
+    const principal = await engine().requireUser(http);
+    const id = http.params.id!;
+    const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await engine().sessions.revoke(principal.user.id, [id], 'revoked_by_user') : 0;
+    if (revoked === 0) throw coreProblems.not_found('No active session with this id.');
+    http.status = 204;
+  });
+
+  router.post('/v1/auth/forgot-password', { body: EmailOnly, summary: 'Email a reset link (202 always)' }, async (http) => {
+    await engine().accounts.forgotPassword(http.state.body.email, meta(http));
+    http.status = 202;
+    http.body = { status: 'accepted' };
+  });
+
+  router.post('/v1/auth/reset-password', { body: Reset, summary: 'Set a new password with a reset token' }, async (http) => {
+    await engine().accounts.resetPassword(http.state.body.token, http.state.body.password, meta(http));
+    http.status = 204;
+  });
+
+  router.post('/v1/auth/change-password', { body: Change, summary: 'Change the password (other sessions are revoked)' }, async (http) => {
+    const principal = await engine().requireUser(http);
+    await engine().accounts.changePassword(principal.user.id, principal.sessionId, http.state.body.currentPassword, http.state.body.newPassword, meta(http));
+    http.status = 204;
+  });
+
+  router.get('/v1/me', { summary: 'The signed-in user' }, async (http) => {
+    const principal = await engine().requireUser(http);
+    http.set('Cache-Control', 'no-store');
+    http.body = principal.user;
+  });
+
+  router.get('/.well-known/jwks.json', { summary: 'Public keys of access tokens (asymmetric signing only)' }, (http) => {
+    const jwks = engine().deps.tokens.jwks();
+    if (!jwks) throw coreProblems.not_found('Access tokens are signed with a shared secret; there are no public keys.');
+    http.set('Cache-Control', 'public, max-age=300');
+    http.body = jwks;
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * Sessions: login, refresh-token rotation with reuse detection, logout, listing and revoking, and
+ * resolving the caller of a request. A session is one refresh-token family; revoking it stops its
+ * access tokens at their next use, because every authenticated request checks the session.
+ */
+import { LockMode } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { v7 as uuidv7 } from 'uuid';
+import { authHooks, type Principal, type PublicUser } from '../../core/index.ts';
+import { normalizeEmail, type AuthDeps, type RequestMeta } from './deps.ts';
+import { AuthRefreshToken, AuthSession, AuthUser } from './entities.ts';
+import { normalizePassword } from './password-policy.ts';
+import { authProblems } from './problems.ts';
+import { randomToken, sha256Hex } from './secrets.ts';
+import { publicUser } from './user-view.ts';
+
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  readonly user: PublicUser;
+}
+
+export interface IssuedSession {
+  readonly pair: TokenPair;
+  readonly sessionId: string;
+  /** Set when the session was opened in cookie mode. */
+  readonly csrfToken: string | undefined;
+}
+
+export interface SessionView {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly lastUsedAt: string;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  readonly current: boolean;
+}
+
+export class Sessions {
+  readonly #d: AuthDeps;
+
+  constructor(deps: AuthDeps) {
+    this.#d = deps;
+  }
+
+  async login(email: string, password: string, meta: RequestMeta, cookieMode: boolean): Promise<IssuedSession> {
+    const d = this.#d;
+    const identifier = normalizeEmail(email);
+    const attempt = { identifier, ip: meta.ip, requestId: meta.requestId };
+    for (const gate of d.gates) await gate.before(attempt);
+
+    const user = await d.db.em().findOne(AuthUser, { emailNormalized: identifier });
+    const candidate = normalizePassword(password);
+    const valid = user ? await d.hasher.verify(user.passwordHash, candidate) : await d.hasher.verifyDummy(candidate);
+    for (const gate of d.gates) await gate.after?.(attempt, valid ? 'succeeded' : 'failed');
+    if (!user || !valid) {
+      d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'invalid_credentials' });
+      throw authProblems.invalid_credentials('The email or password is not correct.');
+    }
+    if (!user.emailVerifiedAt) {
+      d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'email_not_verified' });
+      throw authProblems.email_not_verified('Verify your email address first; we can send the link again.');
+    }
+    const issued = await d.db.transactional((em) => this.#open(em, user, meta, cookieMode));
+    d.emit(authHooks.loginSucceeded, { userId: user.id, identifier, ip: meta.ip });
+    return issued;
+  }
+
+  /** Spends a refresh token for a new pair. A spent token presented again revokes its session. */
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedSession & { readonly cookieMode: boolean }> {
+    const d = this.#d;
+    const tokenHash = await sha256Hex(refreshToken);
+    const outcome = await d.db.transactional(async (em) => {
+      // The row lock makes concurrent refreshes of one token take turns: the second sees it spent.
+      const token = await em.findOne(AuthRefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!token) return { kind: 'invalid' as const };
+      const session = await em.findOne(AuthSession, { id: token.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const now = new Date();
+      if (!session || session.revokedAt || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
+        return { kind: 'invalid' as const };
+      }
+      if (token.spentAt) {
+        session.revokedAt = now;
+        session.revokedReason = 'refresh_token_reused';
+        d.emit(authHooks.sessionRevoked, { userId: session.userId, sessionIds: [session.id], reason: 'refresh_token_reused' }, { em });
+        return { kind: 'reused' as const };
+      }
+      const user = await em.findOneOrFail(AuthUser, { id: session.userId });
+      token.spentAt = now;
+      session.lastUsedAt = now;
+      session.idleExpiresAt = minDate(addSeconds(now, d.config.refreshIdleTtlSeconds), session.absoluteExpiresAt);
+      const next = randomToken();
+      em.create(AuthRefreshToken, { tokenHash: await sha256Hex(next), sessionId: session.id, createdAt: now, spentAt: null });
+      const pair = await this.#pair(user, session.id, next);
+      return { kind: 'ok' as const, issued: { pair, sessionId: session.id, csrfToken: undefined, cookieMode: session.csrfHash !== null } };
+    });
+    if (outcome.kind === 'invalid') throw authProblems.invalid_refresh_token('The refresh token is not valid; log in again.');
+    if (outcome.kind === 'reused') {
+      d.logger.warn({ requestId: meta.requestId, ip: meta.ip }, 'refresh token reused; session revoked');
+      throw authProblems.refresh_token_reused('This refresh token was already used; the session has been revoked. Log in again.');
+    }
+    return outcome.issued;
+  }
+
+  /** The session a refresh token belongs to (for cookie-mode logout and CSRF checks). */
+  async sessionOfRefreshToken(refreshToken: string): Promise<AuthSession | undefined> {
+    const token = await this.#d.db.em().findOne(AuthRefreshToken, { tokenHash: await sha256Hex(refreshToken) });
+    if (!token) return undefined;
+    return (await this.#d.db.em().findOne(AuthSession, { id: token.sessionId })) ?? undefined;
+  }
+
+  async revoke(userId: string, sessionIds: readonly string[] | 'all', reason: string, except?: string): Promise<number> {
+    const d = this.#d;
+    return d.db.transactional(async (em) => {
+      const ids = sessionIds === 'all' ? undefined : sessionIds.filter((s) => s !== except);
+      const where = { userId, revokedAt: null, ...(ids ? { id: { $in: ids } } : except ? { id: { $ne: except } } : {}) };
+      const sessions = await em.find(AuthSession, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const now = new Date();
+      for (const s of sessions) {
+        s.revokedAt = now;
+        s.revokedReason = reason;
+      }
+      if (sessions.length > 0) {
+        d.emit(authHooks.sessionRevoked, { userId, sessionIds: sessions.map((s) => s.id), reason }, { em });
+      }
+      return sessions.length;
+    });
+  }
+
+  async list(userId: string, currentSessionId: string): Promise<SessionView[]> {
+    const now = new Date();
+    const sessions = await this.#d.db.em().find(
+      AuthSession,
+      { userId, revokedAt: null, idleExpiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } },
+      { orderBy: { lastUsedAt: 'desc' } },
+    );
+    return sessions.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt.toISOString(),
+      lastUsedAt: s.lastUsedAt.toISOString(),
+      userAgent: s.userAgent ?? null,
+      ip: s.ip ?? null,
+      current: s.id === currentSessionId,
+    }));
+  }
+
+  /** The caller of a request with this access token, if the token and its session are valid now. */
+  async principal(accessToken: string): Promise<Principal | undefined> {
+    const claims = await this.#d.tokens.verify(accessToken);
+    if (!claims) return undefined;
+    const em = this.#d.db.em();
+    const session = await em.findOne(AuthSession, { id: claims.sessionId, userId: claims.userId });
+    const now = new Date();
+    if (!session || session.revokedAt || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) return undefined;
+    const user = await em.findOne(AuthUser, { id: claims.userId });
+    if (!user) return undefined;
+    return { user: publicUser(user), sessionId: session.id };
+  }
+
+  /** Opens a session inside the caller's transaction (login). */
+  async #open(em: SqlEntityManager, user: AuthUser, meta: RequestMeta, cookieMode: boolean): Promise<IssuedSession> {
+    const d = this.#d;
+    const now = new Date();
+    const csrfToken = cookieMode ? randomToken() : undefined;
+    const session = em.create(AuthSession, {
+      id: uuidv7(),
+      userId: user.id,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: addSeconds(now, d.config.refreshIdleTtlSeconds),
+      absoluteExpiresAt: addSeconds(now, d.config.refreshAbsoluteTtlSeconds),
+      revokedAt: null,
+      revokedReason: null,
+      userAgent: meta.userAgent?.slice(0, 400) ?? null,
+      ip: meta.ip.slice(0, 64),
+      csrfHash: csrfToken ? await sha256Hex(csrfToken) : null,
+    });
+    await em.flush(); // the session row first: its refresh token references it
+    const refresh = randomToken();
+    em.create(AuthRefreshToken, { tokenHash: await sha256Hex(refresh), sessionId: session.id, createdAt: now, spentAt: null });
+    return { pair: await this.#pair(user, session.id, refresh), sessionId: session.id, csrfToken };
+  }
+
+  async #pair(user: AuthUser, sessionId: string, refreshToken: string): Promise<TokenPair> {
+    const tokens = this.#d.tokens;
+    return {
+      accessToken: await tokens.sign({ userId: user.id, sessionId, role: user.role }),
+      tokenType: 'Bearer',
+      expiresIn: tokens.ttlSeconds,
+      refreshToken,
+      user: publicUser(user),
+    };
+  }
+}
+
+export function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
+
+function minDate(a: Date, b: Date): Date {
+  return a < b ? a : b;
+}

@@ -1,0 +1,47 @@
+/**
+ * The `email` service other plugins call: renders the template, seals the message and queues it
+ * in the durable outbox — in the caller's transaction when it passes one, so the message exists
+ * exactly when the caller's changes do. Delivery happens later, in the worker.
+ */
+import * as v from 'valibot';
+import { v7 as uuidv7 } from 'uuid';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { EmailService, EmailTemplateName, EmailTemplates, SendOptions } from '../../core/index.ts';
+import type { OutgoingMessage } from './message.ts';
+import type { OutboxStore } from './outbox-store.ts';
+import type { PayloadCipher } from './payload-cipher.ts';
+import { renderEmail } from './templates.ts';
+
+export interface EmailServiceDeps {
+  readonly from: string;
+  readonly publicAppUrl: string;
+  readonly cipher: PayloadCipher;
+  readonly store: OutboxStore;
+  /** A fresh EntityManager, for sends outside a caller's transaction. */
+  readonly em: () => SqlEntityManager;
+  /** Tells the worker a row was queued; with `em`, only once its transaction has committed. */
+  readonly queued: (id: string, em: SqlEntityManager | undefined) => void;
+}
+
+const Recipient = v.pipe(v.string(), v.trim(), v.maxLength(320), v.email());
+
+export function createEmailService(deps: EmailServiceDeps): EmailService {
+  return {
+    async send<T extends EmailTemplateName>(template: T, to: string, data: EmailTemplates[T], options: SendOptions = {}): Promise<void> {
+      const recipient = v.safeParse(Recipient, to);
+      // A caller's bug, reported at once rather than as a delivery failure later.
+      if (!recipient.success) throw new TypeError(`email.send: "to" is not an email address`);
+      const id = uuidv7();
+      const message: OutgoingMessage = { from: deps.from, to: recipient.output, ...renderEmail(template, data, deps.publicAppUrl) };
+      const payload = await deps.cipher.seal(JSON.stringify(message), id);
+      await deps.store.insert(options.em ?? deps.em(), {
+        id,
+        recipient: recipient.output,
+        template,
+        payload,
+        requestId: options.requestId?.slice(0, 128),
+      });
+      deps.queued(id, options.em);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Works off the outbox: claims due rows, sends them, records the outcome (sent, retry later with
+ * backoff, or failed for good), and sleeps until the next row is due, the poll interval passes
+ * (rows queued by other instances) or a new message is queued here. Each attempt is logged with
+ * the request id that queued the message — never its content, which carries single-use tokens.
+ */
+import type { Logger } from '../../core/index.ts';
+import { retryDelayMs, type BackoffSettings } from './backoff.ts';
+import { DeliveryError, type OutgoingMessage, type Transport } from './message.ts';
+import type { ClaimedRow, OutboxStore } from './outbox-store.ts';
+import type { PayloadCipher } from './payload-cipher.ts';
+
+export interface OutboxWorkerOptions {
+  readonly store: OutboxStore;
+  readonly cipher: PayloadCipher;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffSettings;
+  readonly pollIntervalMs: number;
+  readonly batchSize: number;
+  readonly sendTimeoutMs: number;
+}
+
+/** Waiting less than this between rounds would only spin on rows another instance is claiming. */
+const MIN_WAIT_MS = 20;
+
+export class OutboxWorker {
+  readonly #o: OutboxWorkerOptions;
+  /** Aborted at the stop deadline: attempts still running are cut short and rescheduled. */
+  readonly #interrupt = new AbortController();
+  #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  #loop: Promise<void> | undefined;
+  #nudged = false;
+  #wake: (() => void) | undefined;
+
+  constructor(options: OutboxWorkerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.#loop = this.#run();
+  }
+
+  /** A message was queued: look now instead of at the next poll. */
+  nudge(): void {
+    this.#nudged = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Lets the round in progress finish for up to `graceMs`, then interrupts its attempts; they are
+   * recorded as due again at once, so every row ends consistent (pending, sent or failed) and a
+   * restart picks up what is left. Resolves when the loop has ended.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#state === 'idle') this.#state = 'stopped';
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.#wake?.();
+    const timer = setTimeout(() => this.#interrupt.abort(new Error('interrupted by shutdown')), graceMs);
+    try {
+      await this.#loop;
+    } finally {
+      clearTimeout(timer);
+      this.#state = 'stopped';
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (this.#state === 'running') {
+      let claimed = 0;
+      try {
+        claimed = await this.#round();
+      } catch (err) {
+        this.#o.logger.error({ err }, 'email outbox round failed');
+      }
+      if (this.#state !== 'running') break;
+      if (claimed >= this.#o.batchSize) continue; // more may be due right now
+      await this.#sleep(await this.#waitMs());
+    }
+  }
+
+  /** Claims one batch and attempts every row in it; resolves with how many were claimed. */
+  async #round(): Promise<number> {
+    this.#nudged = false;
+    // The lease outlasts an attempt's deadline with room for writing its result.
+    const rows = await this.#o.store.claim(this.#o.batchSize, this.#o.sendTimeoutMs + 60_000);
+    await Promise.all(rows.map((row) => this.#attempt(row)));
+    return rows.length;
+  }
+
+  async #attempt(row: ClaimedRow): Promise<void> {
+    const log = this.#o.logger.child({
+      outboxId: row.id,
+      template: row.template,
+      attempt: row.attempts,
+      ...(row.requestId !== null && { requestId: row.requestId }),
+    });
+    try {
+      const message = await this.#open(row);
+      if (!message) {
+        const reason = 'the queued message cannot be decrypted (were EMAIL_OUTBOX_KEY or JWT_SECRET changed since it was queued?)';
+        await this.#o.store.markFailed(row.id, row.attempts, reason);
+        log.error({ error: reason }, 'email delivery failed; giving up');
+        return;
+      }
+      const signal = AbortSignal.any([this.#interrupt.signal, AbortSignal.timeout(this.#o.sendTimeoutMs)]);
+      const started = performance.now();
+      try {
+        await this.#o.transport.send(message, { id: row.id, signal, log });
+      } catch (err) {
+        await this.#failed(row, err, signal, log);
+        return;
+      }
+      const ms = Math.round(performance.now() - started);
+      if (await this.#o.store.markSent(row.id, row.attempts)) log.info({ transport: this.#o.transport.name, ms }, 'email sent');
+      else log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but its lease had run out: another attempt may send it again');
+    } catch (err) {
+      // The database failed while recording: the row stays leased and is due again when the lease ends.
+      log.error({ err }, 'email outbox could not record an attempt');
+    }
+  }
+
+  async #open(row: ClaimedRow): Promise<OutgoingMessage | undefined> {
+    if (!row.payload) return undefined;
+    try {
+      return JSON.parse(await this.#o.cipher.open(row.payload, row.id)) as OutgoingMessage;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #failed(row: ClaimedRow, err: unknown, signal: AbortSignal, log: Logger): Promise<void> {
+    const interrupted = this.#interrupt.signal.aborted;
+    const error = interrupted
+      ? 'interrupted by shutdown'
+      : signal.aborted
+        ? `no answer within ${this.#o.sendTimeoutMs} ms`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    const permanent = err instanceof DeliveryError && err.permanent;
+    const transport = this.#o.transport.name;
+    if (permanent || row.attempts >= this.#o.maxAttempts) {
+      await this.#o.store.markFailed(row.id, row.attempts, error);
+      log.error({ transport, error, permanent }, 'email delivery failed; giving up');
+      return;
+    }
+    // An interrupted attempt says nothing about the provider: due again as soon as anyone runs.
+    const delayMs = interrupted ? 0 : retryDelayMs(row.attempts, this.#o.backoff);
+    await this.#o.store.scheduleRetry(row.id, row.attempts, delayMs, error);
+    log.warn({ transport, error, retryInMs: delayMs }, 'email delivery failed; will retry');
+  }
+
+  async #waitMs(): Promise<number> {
+    try {
+      const due = await this.#o.store.msUntilNextDue();
+      return Math.max(MIN_WAIT_MS, Math.min(this.#o.pollIntervalMs, due ?? this.#o.pollIntervalMs));
+    } catch {
+      return this.#o.pollIntervalMs;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#nudged || this.#state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}

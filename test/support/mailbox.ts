@@ -1,0 +1,109 @@
+/**
+ * A real SMTP server for tests (smtp-server on 127.0.0.1, a random port): every message it
+ * accepts is parsed with mailparser and kept, so tests read what a user's inbox would show.
+ */
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  /** Envelope recipients (RCPT TO), lower-cased. */
+  readonly rcpt: readonly string[];
+  readonly mail: ParsedMail;
+}
+
+export interface Mailbox {
+  readonly port: number;
+  /** `smtp://127.0.0.1:<port>`, for the email plugin's `smtpUrl`. */
+  readonly url: string;
+  /** Everything received so far, oldest first. */
+  readonly received: readonly ReceivedMail[];
+  /**
+   * Resolves with the oldest message to `to` whose subject matches that no earlier `waitFor`
+   * returned (each message is handed out once), polling briefly until one arrives.
+   */
+  waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<ParsedMail>;
+  /** Messages received so far for `to` (optionally with a matching subject), handed out or not. */
+  all(to: string, subject?: RegExp): ParsedMail[];
+  close(): Promise<void>;
+}
+
+/** The addresses of a parsed To/From header. */
+export function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+  const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  return list.flatMap((a) => a.value.map((v) => (v.address ?? '').toLowerCase()));
+}
+
+/** The `token` query parameter of the link `<publicAppUrl><path>?token=…` in the plain-text part. */
+export function linkToken(mail: ParsedMail, publicAppUrl: string, path: string): string {
+  const base = `${publicAppUrl.replace(/\/+$/, '')}${path}`;
+  const match = new RegExp(`${escapeRegExp(base)}\\?token=([A-Za-z0-9_-]+)`).exec(mail.text ?? '');
+  if (!match) throw new Error(`no ${base}?token=… link in the text part of "${mail.subject}":\n${mail.text}`);
+  return match[1]!;
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const received: { rcpt: string[]; mail: ParsedMail; taken: boolean }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', callback);
+      stream.on('end', () => {
+        const rcpt = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+        simpleParser(Buffer.concat(chunks)).then(
+          (mail) => {
+            received.push({ rcpt, mail, taken: false });
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as AddressInfo).port;
+
+  const matches = (entry: { rcpt: string[]; mail: ParsedMail }, to: string, subject?: RegExp) => {
+    const address = to.toLowerCase();
+    const forThem = entry.rcpt.includes(address) || addresses(entry.mail.to).includes(address);
+    return forThem && (subject === undefined || subject.test(entry.mail.subject ?? ''));
+  };
+
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    get received() {
+      return received.map(({ rcpt, mail }) => ({ rcpt, mail }));
+    },
+    async waitFor(to, subject, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const entry = received.find((e) => !e.taken && matches(e, to, subject));
+        if (entry) {
+          entry.taken = true;
+          return entry.mail;
+        }
+        if (Date.now() > deadline) {
+          const seen = received.map((e) => `${e.rcpt.join(',')}: ${e.mail.subject ?? ''}`).join('\n  ');
+          throw new Error(`no email to ${to} with a subject matching ${subject} within ${timeoutMs} ms; received:\n  ${seen}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    all(to, subject) {
+      return received.filter((e) => matches(e, to, subject)).map((e) => e.mail);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
