@@ -6,7 +6,8 @@ import { defineConfig } from './core/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
 import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
+import { openApiPlugin } from './plugins/openapi/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin, emailPlugin, authPlugin],
+  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin],
 });

@@ -303,11 +303,15 @@ describe('auth accounts', () => {
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal((ok.json() as { user: { emailVerified: boolean } }).user.emailVerified, true);
 
-      // A verified account gets nothing more, and the answer does not change.
+      // A verified account gets nothing more, and the answer does not change. (The work may run
+      // after the response: a later request's email, once delivered, shows it has been done.)
       const r3 = await post('/v1/auth/resend-verification', { email });
       assert.equal(r3.statusCode, 202);
       assert.equal(r3.body, r1.body);
-      assert.deepEqual(await queued(email), ['verify-email', 'verify-email']);
+      assert.equal((await post('/v1/auth/forgot-password', { email })).statusCode, 202);
+      await mailbox.waitFor(email, SUBJECT.reset);
+      assert.deepEqual(await queued(email), ['verify-email', 'verify-email', 'password-reset']);
+      assert.equal(mailbox.all(email, SUBJECT.verify).length, 2);
     });
   });
 
@@ -349,6 +353,21 @@ describe('auth accounts', () => {
       );
       expectProblem(await post('/v1/auth/reset-password', { token: second, password: 'a brand new passphrase' }), 400, 'invalid_token');
       await login(email); // unchanged
+    });
+
+    it('of several reset links requested at once, only one stays valid', async () => {
+      const email = newEmail('burst');
+      await registerVerified(email);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => post('/v1/auth/forgot-password', { email })));
+      for (const a of answers) assert.equal(a.statusCode, 202, a.body);
+      const tokens: string[] = [];
+      for (let i = 0; i < 5; i++) tokens.push(linkToken(await mailbox.waitFor(email, SUBJECT.reset), APP, '/reset-password'));
+      assert.equal(new Set(tokens).size, 5);
+      // A weak password is checked after the token and spends nothing: 422 means "live", 400 "void".
+      const probes = await Promise.all(tokens.map((token) => post('/v1/auth/reset-password', { token, password: 'weak' })));
+      const live = probes.filter((r) => r.statusCode === 422);
+      assert.equal(live.length, 1, `live reset tokens: ${probes.map((r) => r.statusCode).join(', ')}`);
+      for (const r of probes.filter((r) => r.statusCode !== 422)) expectProblem(r, 400, 'invalid_token');
     });
 
     it('reset: a weak password is refused without spending the token; then 204, every session revoked, single use', async () => {

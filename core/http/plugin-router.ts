@@ -19,8 +19,14 @@ export interface RouteOptions<S extends BodySchema | undefined = undefined> {
   readonly bodyLimitBytes?: number;
   /** Time budget in milliseconds; over it the request answers 503 `request_timeout`. */
   readonly timeoutMs?: number;
-  /** One line for the route listing and the API description. */
+  /** One line for the route listing and the OpenAPI document. */
   readonly summary?: string;
+  /** Longer notes for the OpenAPI document (behaviour clients rely on, differences from API.md). */
+  readonly description?: string;
+  /** Success statuses and what they mean, for the OpenAPI document (default: `200: OK`). */
+  readonly responses?: Readonly<Record<number, string>>;
+  /** Problem codes this route may answer with, besides the pipeline's own. */
+  readonly problems?: readonly string[];
 }
 
 type BodyOf<S> = S extends BodySchema ? v.InferOutput<S> : unknown;

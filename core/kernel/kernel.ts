@@ -6,7 +6,8 @@
 import type Koa from 'koa';
 import type { EntitySchema } from '@mikro-orm/core';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
-import { coreServices, type LifecycleService } from '../core-services.ts';
+import { coreServices, type LifecycleService, type RouteCatalog } from '../core-services.ts';
+import { buildOpenApi } from '../http/openapi.ts';
 import type { DatabaseConfig } from '../database/database.ts';
 import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
@@ -99,6 +100,17 @@ export class Kernel {
     const lifecycle: LifecycleService = { isShuttingDown: () => this.#state === 'draining' || this.#state === 'stopped' };
     this.#services.set(coreServices.health.id, this.health);
     this.#services.set(coreServices.lifecycle.id, lifecycle);
+    let document: Record<string, unknown> | undefined;
+    const catalog: RouteCatalog = {
+      list: () => this.#routes,
+      openApi: () =>
+        (document ??= buildOpenApi(this.#routes, {
+          title: 'Empulse API',
+          version: KERNEL_VERSION,
+          description: `Plugins: ${this.plan.plugins.map((p) => `${p.plugin.id}@${p.plugin.version}`).join(', ')}. Errors are RFC 9457 problem details with a stable code.`,
+        })),
+    };
+    this.#services.set(coreServices.routes.id, catalog);
   }
 
   get state(): KernelState {

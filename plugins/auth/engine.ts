@@ -13,6 +13,7 @@ export class AuthEngine implements AuthService {
   readonly sessions: Sessions;
   readonly accounts: Accounts;
   readonly deps: AuthDeps;
+  readonly #background = new Set<Promise<void>>();
 
   constructor(deps: AuthDeps) {
     this.deps = deps;
@@ -50,5 +51,21 @@ export class AuthEngine implements AuthService {
 
   addLoginGate(gate: LoginGate): void {
     this.deps.gates.push(gate);
+  }
+
+  /**
+   * Runs account work after the response (forgot-password, resend-verification): the answer is
+   * the same and takes the same time whether or not the account exists (OWASP Forgot Password
+   * cheat sheet). Failures are logged with the request id; `settle` waits for what is running.
+   */
+  inBackground(requestId: string, work: () => Promise<void>): void {
+    const run: Promise<void> = work()
+      .catch((err: unknown) => this.deps.logger.error({ err, requestId }, 'background account work failed'))
+      .finally(() => this.#background.delete(run));
+    this.#background.add(run);
+  }
+
+  async settle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 }

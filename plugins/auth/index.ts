@@ -50,4 +50,7 @@ export const authPlugin = definePlugin({
   routes(router, ctx) {
     registerAuthRoutes(router, () => ctx.services.auth as AuthEngine);
   },
+  async stop(ctx) {
+    await (ctx.services.auth as AuthEngine).settle();
+  },
 });

@@ -38,29 +38,30 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     }
   };
 
-  router.post('/v1/auth/register', { body: Register, summary: 'Create an account (202 whether or not it exists)' }, async (http) => {
+  router.post('/v1/auth/register', { body: Register, summary: 'Create an account (202 whether or not it exists)', responses: { 202: '{ status: "verification_sent" }, the same for existing emails (whose owner gets an "account already exists" email)' }, problems: ['weak_password'] }, async (http) => {
     await engine().accounts.register(http.state.body, meta(http));
     http.status = 202;
     http.body = { status: 'verification_sent' };
   });
 
-  router.post('/v1/auth/verify-email', { body: TokenOnly, summary: 'Confirm an email address' }, async (http) => {
+  router.post('/v1/auth/verify-email', { body: TokenOnly, summary: 'Confirm an email address', responses: { 200: '{ user: User }' }, problems: ['invalid_token'] }, async (http) => {
     http.body = { user: await engine().accounts.verifyEmail(http.state.body.token) };
   });
 
-  router.post('/v1/auth/resend-verification', { body: EmailOnly, summary: 'Send the verification link again (202 always)' }, async (http) => {
-    await engine().accounts.resendVerification(http.state.body.email, meta(http));
+  router.post('/v1/auth/resend-verification', { body: EmailOnly, summary: 'Send the verification link again (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+    const m = meta(http);
+    engine().inBackground(m.requestId, () => engine().accounts.resendVerification(http.state.body.email, m));
     http.status = 202;
     http.body = { status: 'accepted' };
   });
 
-  router.post('/v1/auth/login', { body: Login, summary: 'Log in (add ?mode=cookie for browser cookie mode)' }, async (http) => {
+  router.post('/v1/auth/login', { body: Login, summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'rate_limited'] }, async (http) => {
     const cookieMode = http.query.mode === 'cookie';
     const issued = await engine().sessions.login(http.state.body.email, http.state.body.password, meta(http), cookieMode);
     respondWithSession(http, issued, cookieMode);
   });
 
-  router.post('/v1/auth/refresh', { body: Refresh, summary: 'Exchange a refresh token for a new pair' }, async (http) => {
+  router.post('/v1/auth/refresh', { body: Refresh, summary: 'Exchange a refresh token for a new pair', description: 'Send { refreshToken }, or (cookie mode) no body with the refresh cookie and X-CSRF-Token. The presented token is spent; presenting it again revokes the session.', responses: { 200: 'TokenPair (cookie mode: without refreshToken, which is set as a cookie)' }, problems: ['invalid_refresh_token', 'refresh_token_reused', 'csrf_failed'] }, async (http) => {
     const e = engine();
     const fromBody = http.state.body?.refreshToken;
     const fromCookie = fromBody ? undefined : readCookie(http, REFRESH_COOKIE);
@@ -74,7 +75,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     respondWithSession(http, issued, fromCookie !== undefined);
   });
 
-  router.post('/v1/auth/logout', { summary: 'Revoke the current session' }, async (http) => {
+  router.post('/v1/auth/logout', { summary: 'Revoke the current session', description: 'Bearer token, or (cookie mode) the refresh cookie with X-CSRF-Token.', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'csrf_failed'] }, async (http) => {
     const e = engine();
     const principal = await e.authenticate(http);
     if (principal) {
@@ -90,20 +91,20 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/logout-all', { summary: 'Revoke every session of the user' }, async (http) => {
+  router.post('/v1/auth/logout-all', { summary: 'Revoke every session of the user', responses: { 204: 'Revoked' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     await engine().sessions.revoke(principal.user.id, 'all', 'logout_all');
     clearSessionCookies(http);
     http.status = 204;
   });
 
-  router.get('/v1/auth/sessions', { summary: "The user's active sessions" }, async (http) => {
+  router.get('/v1/auth/sessions', { summary: "The user's active sessions", responses: { 200: '{ items: [{ id, createdAt, lastUsedAt, userAgent, ip, current }], nextCursor: null }' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = { items: await engine().sessions.list(principal.user.id, principal.sessionId), nextCursor: null };
   });
 
-  router.delete('/v1/auth/sessions/:id', { summary: 'Revoke one of the user’s sessions' }, async (http) => {
+  router.delete('/v1/auth/sessions/:id', { summary: 'Revoke one of the user’s sessions', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'not_found'] }, async (http) => {
     const principal = await engine().requireUser(http);
     const id = http.params.id!;
     const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await engine().sessions.revoke(principal.user.id, [id], 'revoked_by_user') : 0;
@@ -111,30 +112,31 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/forgot-password', { body: EmailOnly, summary: 'Email a reset link (202 always)' }, async (http) => {
-    await engine().accounts.forgotPassword(http.state.body.email, meta(http));
+  router.post('/v1/auth/forgot-password', { body: EmailOnly, summary: 'Email a reset link (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+    const m = meta(http);
+    engine().inBackground(m.requestId, () => engine().accounts.forgotPassword(http.state.body.email, m));
     http.status = 202;
     http.body = { status: 'accepted' };
   });
 
-  router.post('/v1/auth/reset-password', { body: Reset, summary: 'Set a new password with a reset token' }, async (http) => {
+  router.post('/v1/auth/reset-password', { body: Reset, summary: 'Set a new password with a reset token', responses: { 204: 'Password set; every session revoked; lockout cleared' }, problems: ['invalid_token', 'weak_password'] }, async (http) => {
     await engine().accounts.resetPassword(http.state.body.token, http.state.body.password, meta(http));
     http.status = 204;
   });
 
-  router.post('/v1/auth/change-password', { body: Change, summary: 'Change the password (other sessions are revoked)' }, async (http) => {
+  router.post('/v1/auth/change-password', { body: Change, summary: 'Change the password (other sessions are revoked)', responses: { 204: 'Password changed' }, problems: ['unauthenticated', 'invalid_credentials', 'weak_password'] }, async (http) => {
     const principal = await engine().requireUser(http);
     await engine().accounts.changePassword(principal.user.id, principal.sessionId, http.state.body.currentPassword, http.state.body.newPassword, meta(http));
     http.status = 204;
   });
 
-  router.get('/v1/me', { summary: 'The signed-in user' }, async (http) => {
+  router.get('/v1/me', { summary: 'The signed-in user', responses: { 200: 'User' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = principal.user;
   });
 
-  router.get('/.well-known/jwks.json', { summary: 'Public keys of access tokens (asymmetric signing only)' }, (http) => {
+  router.get('/.well-known/jwks.json', { summary: 'Public keys of access tokens (asymmetric signing only)', description: 'Answers 404 not_found when tokens are signed with a shared secret (JWT_SECRET): there is no public key to publish.', responses: { 200: 'JWKS' }, problems: ['not_found'] }, (http) => {
     const jwks = engine().deps.tokens.jwks();
     if (!jwks) throw coreProblems.not_found('Access tokens are signed with a shared secret; there are no public keys.');
     http.set('Cache-Control', 'public, max-age=300');
