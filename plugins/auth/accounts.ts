@@ -160,6 +160,8 @@ export class Accounts {
 
   /** Issues a single-use token, voiding the user's earlier unused ones of the same purpose. */
   async #issue(em: SqlEntityManager, userId: string, purpose: Purpose, ttlSeconds: number): Promise<string> {
+    // Requests that overlap take turns on the user's row, so each one voids the token before it.
+    await em.getConnection().execute('select 1 from auth_users where id = ? for update', [userId], 'all', em.getTransactionContext());
     const now = new Date();
     await em.nativeUpdate(AuthOneTimeToken, { userId, purpose, usedAt: null }, { usedAt: now });
     const token = randomToken();
