@@ -4,6 +4,7 @@
  * authenticated GET /v1/me throughput. Users are registered through the API and marked verified
  * in the database (reading the verification email is the tests' job, not the bench's).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -41,30 +42,32 @@ export async function benchAuth(baseUrl: string, databaseUrl: string, durationS:
     run({ url: `${baseUrl}/v1/auth/login`, method: 'POST', body: loginBody, connections: 50, duration: durationS }),
   ]);
 
-  // One session per connection; each refresh spends the token and uses the one it got back.
-  const tokens: string[] = [];
+  // 50 sessions, each given many unspent refresh tokens up front: every request spends a fresh
+  // one (a client would chain each answer's token, but autocannon prepares a request before the
+  // previous answer arrives).
   let accessToken = '';
   for (let i = 0; i < 50; i++) {
-    const pair = (await post(`${baseUrl}/v1/auth/login`, { email, password: PASSWORD })) as { refreshToken: string; accessToken: string };
-    tokens.push(pair.refreshToken);
-    accessToken = pair.accessToken;
+    accessToken = ((await post(`${baseUrl}/v1/auth/login`, { email, password: PASSWORD })) as { accessToken: string }).accessToken;
   }
+  const tokens = Array.from({ length: 60_000 }, () => randomBytes(32).toString('base64url'));
+  const seed = new pg.Client({ connectionString: databaseUrl });
+  await seed.connect();
+  const sessions = (await seed.query<{ id: string }>('select id from auth_sessions')).rows.map((r) => r.id);
+  await seed.query(
+    `insert into auth_refresh_tokens (token_hash, session_id, created_at)
+     select h, s, now() from unnest($1::text[], $2::uuid[]) as t(h, s)`,
+    [tokens.map((t) => createHash('sha256').update(t).digest('hex')), tokens.map((_, i) => sessions[i % sessions.length])],
+  );
+  await seed.end();
   const refresh = await run({
-    url: baseUrl,
+    url: `${baseUrl}/v1/auth/refresh`,
+    method: 'POST',
     connections: 50,
     duration: durationS,
     requests: [
       {
         method: 'POST',
-        path: '/v1/auth/refresh',
-        setupRequest: (req, context) => {
-          const ctx = context as { token?: string };
-          ctx.token ??= tokens.pop();
-          return { ...req, headers: { ...req.headers, 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: ctx.token }) };
-        },
-        onResponse: (status, body, context) => {
-          if (status === 200) (context as { token?: string }).token = (JSON.parse(body) as { refreshToken: string }).refreshToken;
-        },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: tokens.pop() }) }),
       },
     ],
   });

@@ -146,17 +146,33 @@ export class Sessions {
     }));
   }
 
-  /** The caller of a request with this access token, if the token and its session are valid now. */
+  /**
+   * The caller of a request with this access token, if the token and its session are valid now.
+   * One query (session joined with its user): this runs on every authenticated request.
+   */
   async principal(accessToken: string): Promise<Principal | undefined> {
     const claims = await this.#d.tokens.verify(accessToken);
     if (!claims) return undefined;
-    const em = this.#d.db.em();
-    const session = await em.findOne(AuthSession, { id: claims.sessionId, userId: claims.userId });
-    const now = new Date();
-    if (!session || session.revokedAt || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) return undefined;
-    const user = await em.findOne(AuthUser, { id: claims.userId });
-    if (!user) return undefined;
-    return { user: publicUser(user), sessionId: session.id };
+    const row = (await this.#d.db.orm.em.getConnection().execute(
+      `select u.id, u.email, u.display_name, u.role, u.email_verified_at, u.created_at
+         from auth_sessions s join auth_users u on u.id = s.user_id
+        where s.id = ? and s.user_id = ? and s.revoked_at is null
+          and s.idle_expires_at > now() and s.absolute_expires_at > now()`,
+      [claims.sessionId, claims.userId],
+      'get',
+    )) as PrincipalRow | undefined;
+    if (!row) return undefined;
+    return {
+      sessionId: claims.sessionId,
+      user: {
+        id: row.id,
+        email: row.email,
+        displayName: row.display_name,
+        role: row.role,
+        emailVerified: row.email_verified_at !== null,
+        createdAt: new Date(row.created_at).toISOString(),
+      },
+    };
   }
 
   /** Opens a session inside the caller's transaction (login). */
@@ -193,6 +209,15 @@ export class Sessions {
       user: publicUser(user),
     };
   }
+}
+
+interface PrincipalRow {
+  readonly id: string;
+  readonly email: string;
+  readonly display_name: string;
+  readonly role: 'artist' | 'admin';
+  readonly email_verified_at: string | Date | null;
+  readonly created_at: string | Date;
 }
 
 export function addSeconds(date: Date, seconds: number): Date {
