@@ -13,6 +13,7 @@ import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { addresses, linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { expectProblem } from './support/expect-problem.ts';
 
 const APP = 'https://app.empulse.test/studio';
 const FROM_ADDRESS = 'no-reply@empulse.test';
@@ -76,15 +77,6 @@ describe('auth accounts', () => {
       (r) => r.template,
     );
 
-  const expectProblem = (res: Response, status: number, code: string) => {
-    assert.equal(res.statusCode, status, res.body);
-    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-    const body = res.json() as Record<string, unknown>;
-    assert.equal(body.code, code);
-    assert.equal(body.status, status);
-    assert.equal(body.requestId, res.headers['x-request-id']);
-    return body as { code: string; errors?: { path: string; message: string }[] } & Record<string, unknown>;
-  };
 
   const register = async (email: string, password = PASSWORD, displayName = 'Ada Lovelace') => {
     const res = await post('/v1/auth/register', { email, password, displayName });

@@ -23,6 +23,7 @@ import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { expectProblem } from './support/expect-problem.ts';
 
 const APP = 'https://app.empulse.test';
 const JWT_SECRET = 'security-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -41,14 +42,6 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const emailOptions = (mailbox: Mailbox) =>
   configure(emailPlugin, { transport: 'smtp', smtpUrl: mailbox.url, publicAppUrl: APP, pollIntervalMs: 50, retryBaseDelayMs: 20 });
 
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  assert.equal(res.statusCode, status, res.body);
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-  const body = res.json() as Record<string, unknown>;
-  assert.equal(body.code, code);
-  assert.equal(body.requestId, res.headers['x-request-id']);
-  return body;
-}
 
 // ---- Test plugins: they use only the public API (core/index.ts), as third-party plugins do. ----
 

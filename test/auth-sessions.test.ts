@@ -13,6 +13,7 @@ import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { expectProblem } from './support/expect-problem.ts';
 
 const APP = 'https://app.empulse.test';
 const JWT_SECRET = 'sessions-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -76,15 +77,6 @@ function client(t: () => TestKernel, mailbox: () => Mailbox) {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  assert.equal(res.statusCode, status, res.body);
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-  const body = res.json() as Record<string, unknown>;
-  assert.equal(body.code, code);
-  assert.equal(body.status, status);
-  assert.equal(body.requestId, res.headers['x-request-id']);
-  return body;
-}
 
 describe('auth sessions', () => {
   let mailbox: Mailbox;

@@ -14,16 +14,8 @@ import { BootError, configure, definePlugin, emailServiceRef, type EmailService,
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger, type CapturedLogs } from './support/capture-logger.ts';
+import { until } from './support/until.ts';
 
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
 
 const OUTBOX_LOG = 'email written to the development outbox';
 

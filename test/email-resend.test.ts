@@ -12,6 +12,7 @@ import { configure, definePlugin, emailServiceRef, type EmailService } from '../
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
+import { until } from './support/until.ts';
 
 interface Recorded {
   readonly method: string;
@@ -70,15 +71,6 @@ class FakeResend {
   }
 }
 
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
 
 interface OutboxRow {
   id: string;
