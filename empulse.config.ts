@@ -6,8 +6,10 @@ import { defineConfig } from './core/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
 import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
+import { lockoutPlugin } from './plugins/lockout/index.ts';
 import { openApiPlugin } from './plugins/openapi/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin],
+  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, lockoutPlugin],
+  // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

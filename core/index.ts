@@ -45,3 +45,5 @@ export { authHooks, authServiceRef } from './contracts/auth.ts';
 export type { AuthService, LoginAttempt, LoginGate, LoginOutcome, Principal, PublicUser, Role } from './contracts/auth.ts';
 export { emailServiceRef } from './contracts/email.ts';
 export type { AppLink, EmailService, EmailTemplateName, EmailTemplates, SendOptions } from './contracts/email.ts';
+export { lockoutServiceRef } from './contracts/lockout.ts';
+export type { LockoutService, LockoutStatus } from './contracts/lockout.ts';

@@ -31,7 +31,8 @@ export interface LoginAttempt {
   readonly requestId: string;
 }
 
-export type LoginOutcome = 'succeeded' | 'failed';
+/** `error`: the check itself failed (e.g. the database); a gate should release what it reserved. */
+export type LoginOutcome = 'succeeded' | 'failed' | 'error';
 
 /**
  * Lets another plugin take part in every login. `before` runs before the password is checked and
@@ -55,6 +56,8 @@ export interface AuthService {
   revokeAllSessions(userId: string, reason: string): Promise<number>;
   /** Adds a login gate (call from your plugin's `init`). */
   addLoginGate(gate: LoginGate): void;
+  /** The account with this email (compared case-insensitively), if there is one. */
+  findUserByEmail(email: string): Promise<PublicUser | undefined>;
 }
 
 export const authServiceRef = createServiceRef<AuthService>('auth');

@@ -2,7 +2,10 @@
  * The auth service other plugins receive (AuthService), plus the plugin's own account and
  * session logic its routes use.
  */
-import { coreProblems, type AuthService, type HttpContext, type LoginGate, type Principal, type Role } from '../../core/index.ts';
+import { coreProblems, type AuthService, type HttpContext, type LoginGate, type Principal, type PublicUser, type Role } from '../../core/index.ts';
+import { normalizeEmail } from './deps.ts';
+import { AuthUser } from './entities.ts';
+import { publicUser } from './user-view.ts';
 import { Accounts } from './accounts.ts';
 import type { AuthDeps } from './deps.ts';
 import { Sessions } from './sessions.ts';
@@ -51,6 +54,11 @@ export class AuthEngine implements AuthService {
 
   addLoginGate(gate: LoginGate): void {
     this.deps.gates.push(gate);
+  }
+
+  async findUserByEmail(email: string): Promise<PublicUser | undefined> {
+    const user = await this.deps.db.em().findOne(AuthUser, { emailNormalized: normalizeEmail(email) });
+    return user ? publicUser(user) : undefined;
   }
 
   /**

@@ -51,9 +51,16 @@ export class Sessions {
     const attempt = { identifier, ip: meta.ip, requestId: meta.requestId };
     for (const gate of d.gates) await gate.before(attempt);
 
-    const user = await d.db.em().findOne(AuthUser, { emailNormalized: identifier });
-    const candidate = normalizePassword(password);
-    const valid = user ? await d.hasher.verify(user.passwordHash, candidate) : await d.hasher.verifyDummy(candidate);
+    let user: AuthUser | null;
+    let valid: boolean;
+    try {
+      user = await d.db.em().findOne(AuthUser, { emailNormalized: identifier });
+      const candidate = normalizePassword(password);
+      valid = user ? await d.hasher.verify(user.passwordHash, candidate) : await d.hasher.verifyDummy(candidate);
+    } catch (err) {
+      for (const gate of d.gates) await gate.after?.(attempt, 'error');
+      throw err;
+    }
     for (const gate of d.gates) await gate.after?.(attempt, valid ? 'succeeded' : 'failed');
     if (!user || !valid) {
       d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'invalid_credentials' });

@@ -1,0 +1,127 @@
+/**
+ * Failed-login counters, one row per normalised email (existing account or not, so locking
+ * reveals nothing). Every change happens under the row's lock in one short transaction, so counts
+ * are exact under concurrency and across instances sharing the database.
+ *
+ * A login first reserves a slot (`pending`); attempts beyond the threshold, counting those still
+ * being checked, are refused at once. 50 parallel wrong passwords therefore check exactly
+ * `threshold` passwords and lock once. A reservation left by a crashed process expires with its
+ * window.
+ */
+import type { Database, LockoutStatus } from '../../core/index.ts';
+import { lockDurationSeconds, type LockoutConfig } from './config.ts';
+
+interface CounterRow {
+  failures: number;
+  pending: number;
+  window_started_at: string | Date;
+  locked_until: string | Date | null;
+  lockouts_in_a_row: number;
+}
+
+export type Reservation = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
+
+export interface Settled {
+  /** Set when this failure locked the identifier (exactly once per lockout). */
+  readonly lockedUntil: Date | undefined;
+}
+
+export class CounterStore {
+  readonly #db: Database;
+  readonly #config: LockoutConfig;
+
+  constructor(db: Database, config: LockoutConfig) {
+    this.#db = db;
+    this.#config = config;
+  }
+
+  async reserve(identifier: string): Promise<Reservation> {
+    return this.#locked<Reservation>(identifier, (row, now) => {
+      const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
+      if (lockedUntil && lockedUntil > now) return [row, { ok: false, retryAfterSeconds: secondsUntil(lockedUntil, now) }];
+      const fresh = this.#windowEnded(row, now) ? { ...row, failures: 0, pending: 0, window_started_at: now } : row;
+      if (fresh.failures + fresh.pending >= this.#config.threshold) {
+        // The threshold is taken by attempts still being checked: their outcome decides the lock.
+        return [fresh, { ok: false, retryAfterSeconds: 1 }];
+      }
+      return [{ ...fresh, pending: fresh.pending + 1 }, { ok: true }];
+    });
+  }
+
+  async settle(identifier: string, outcome: 'succeeded' | 'failed' | 'error'): Promise<Settled> {
+    return this.#locked<Settled>(identifier, (row, now) => {
+      const pending = Math.max(0, row.pending - 1);
+      if (outcome === 'succeeded') return [{ ...row, pending, failures: 0, lockouts_in_a_row: 0, locked_until: null }, { lockedUntil: undefined }];
+      if (outcome === 'error') return [{ ...row, pending }, { lockedUntil: undefined }];
+      const failures = row.failures + 1;
+      if (failures < this.#config.threshold) return [{ ...row, pending, failures }, { lockedUntil: undefined }];
+      const lockouts = row.lockouts_in_a_row + 1;
+      const lockedUntil = new Date(now.getTime() + lockDurationSeconds(this.#config, lockouts) * 1000);
+      // The lock starts a new window: after it, the identifier gets `threshold` fresh tries.
+      return [{ ...row, pending, failures: 0, window_started_at: now, locked_until: lockedUntil, lockouts_in_a_row: lockouts }, { lockedUntil }];
+    });
+  }
+
+  async status(identifier: string): Promise<LockoutStatus> {
+    const row = (await this.#db.orm.em
+      .getConnection()
+      .execute('select failures, locked_until from lockout_counters where identifier = ?', [identifier], 'get')) as
+      | Pick<CounterRow, 'failures' | 'locked_until'>
+      | undefined;
+    const lockedUntil = row?.locked_until ? new Date(row.locked_until) : undefined;
+    return { identifier, failures: row?.failures ?? 0, lockedUntil: lockedUntil && lockedUntil > new Date() ? lockedUntil : undefined };
+  }
+
+  async clear(identifier: string): Promise<void> {
+    await this.#db.orm.em.getConnection().execute('delete from lockout_counters where identifier = ?', [identifier], 'run');
+  }
+
+  /** Deletes counters that no longer hold anything: window over, no lock, nothing in flight. */
+  async deleteExpired(): Promise<number> {
+    const res = (await this.#db.orm.em.getConnection().execute(
+      `delete from lockout_counters
+        where (locked_until is null or locked_until < now())
+          and window_started_at < now() - make_interval(secs => ?)`,
+      [this.#config.windowSeconds],
+      'run',
+    )) as { affectedRows?: number };
+    return res.affectedRows ?? 0;
+  }
+
+  #windowEnded(row: CounterRow, now: Date): boolean {
+    return new Date(row.window_started_at).getTime() + this.#config.windowSeconds * 1000 <= now.getTime();
+  }
+
+  /** Runs `change` on the identifier's row under its lock and writes back what it returns. */
+  async #locked<T>(identifier: string, change: (row: CounterRow, now: Date) => [CounterRow, T]): Promise<T> {
+    return this.#db.transactional(async (em) => {
+      const conn = em.getConnection();
+      const trx = em.getTransactionContext();
+      await conn.execute(
+        'insert into lockout_counters (identifier, window_started_at, updated_at) values (?, now(), now()) on conflict (identifier) do nothing',
+        [identifier],
+        'run',
+        trx,
+      );
+      const row = (await conn.execute(
+        'select failures, pending, window_started_at, locked_until, lockouts_in_a_row from lockout_counters where identifier = ? for update',
+        [identifier],
+        'get',
+        trx,
+      )) as CounterRow;
+      const [next, result] = change(row, new Date());
+      await conn.execute(
+        `update lockout_counters set failures = ?, pending = ?, window_started_at = ?, locked_until = ?, lockouts_in_a_row = ?, updated_at = now()
+          where identifier = ?`,
+        [next.failures, next.pending, new Date(next.window_started_at), next.locked_until ? new Date(next.locked_until) : null, next.lockouts_in_a_row, identifier],
+        'run',
+        trx,
+      );
+      return result;
+    });
+  }
+}
+
+function secondsUntil(until: Date, now: Date): number {
+  return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+}

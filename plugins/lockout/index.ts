@@ -1,0 +1,76 @@
+/**
+ * lockout plugin: counts failed logins per normalised email through auth's login gate and locks
+ * the identifier after too many (423 account_locked with Retry-After, even for the right
+ * password). A success resets the count, a password reset clears the lock, the owner of an
+ * existing account gets one email per lockout. Auth works without this plugin.
+ */
+import {
+  authHooks,
+  authServiceRef,
+  definePlugin,
+  defineProblems,
+  emailServiceRef,
+  lockoutServiceRef,
+  type LockoutService,
+} from '../../core/index.ts';
+import { lockoutConfigSchema, validateLockoutConfig } from './config.ts';
+import { CounterStore } from './counter-store.ts';
+import { lockoutMigrations } from './migrations.ts';
+
+const problems = defineProblems({ account_locked: { status: 423, title: 'Account locked' } });
+
+/** Per-kernel running state (the cleanup timer), found again in `stop`. */
+const timers = new WeakMap<object, ReturnType<typeof setInterval>>();
+
+export const lockoutPlugin = definePlugin({
+  id: 'lockout',
+  version: '0.1.0',
+  kernel: '^0.1.0',
+  description: 'Locks an email after repeated failed logins',
+  requires: { auth: authServiceRef },
+  optional: { email: emailServiceRef },
+  provides: { lockout: lockoutServiceRef },
+  config: lockoutConfigSchema,
+  validate: validateLockoutConfig,
+  migrations: lockoutMigrations,
+  init(ctx) {
+    const store = new CounterStore(ctx.db, ctx.config);
+    const notify = async (identifier: string, lockedUntil: Date, requestId: string) => {
+      const email = ctx.services.email;
+      const user = email ? await ctx.services.auth.findUserByEmail(identifier) : undefined;
+      if (email && user) await email.send('account-locked', user.email, { lockedUntil, resetLink: { path: '/forgot-password' } }, { requestId });
+    };
+    ctx.services.auth.addLoginGate({
+      name: 'lockout',
+      async before(attempt) {
+        const reservation = await store.reserve(attempt.identifier);
+        if (!reservation.ok) {
+          throw problems.account_locked('Too many failed logins; try again later or reset your password.', {
+            headers: { 'Retry-After': String(reservation.retryAfterSeconds) },
+          });
+        }
+      },
+      async after(attempt, outcome) {
+        const { lockedUntil } = await store.settle(attempt.identifier, outcome);
+        if (lockedUntil) {
+          ctx.logger.warn({ requestId: attempt.requestId, lockedUntil }, 'login identifier locked');
+          await notify(attempt.identifier, lockedUntil, attempt.requestId).catch((err: unknown) =>
+            ctx.logger.error({ err, requestId: attempt.requestId }, 'lockout email could not be queued'),
+          );
+        }
+      },
+    });
+    const lockout: LockoutService = { status: (identifier) => store.status(identifier), unlock: (identifier) => store.clear(identifier) };
+    return { lockout };
+  },
+  hooks: (on) => [on(authHooks.passwordReset, (payload, ctx) => ctx.services.lockout.unlock(payload.identifier))],
+  start(ctx) {
+    const store = new CounterStore(ctx.db, ctx.config);
+    const sweep = () => store.deleteExpired().catch((err: unknown) => ctx.logger.warn({ err }, 'lockout cleanup failed'));
+    void sweep();
+    timers.set(ctx, setInterval(sweep, ctx.config.cleanupIntervalSeconds * 1000));
+  },
+  stop(ctx) {
+    clearInterval(timers.get(ctx));
+  },
+});
