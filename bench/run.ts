@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       await authDb.drop();
     }
 
-    console.log('\n| boot (health plugin, all migrations) | ms |');
+    console.log('\n| boot (the plugins of empulse.config.ts, all their migrations) | ms |');
     console.log('|---|---:|');
     const fresh = await createScratchDatabase();
     try {
