@@ -75,33 +75,55 @@ export class Sessions {
     return issued;
   }
 
-  /** Spends a refresh token for a new pair. A spent token presented again revokes its session. */
+  /**
+   * Spends a refresh token for a new pair. A spent token presented again revokes its session.
+   * Hot path: one locking read (token, session and user rows joined) and one write statement.
+   * The row locks make concurrent refreshes of one token take turns: the second sees it spent.
+   */
   async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedSession & { readonly cookieMode: boolean }> {
     const d = this.#d;
     const tokenHash = await sha256Hex(refreshToken);
+    const next = randomToken();
+    const nextHash = await sha256Hex(next);
     const outcome = await d.db.transactional(async (em) => {
-      // The row lock makes concurrent refreshes of one token take turns: the second sees it spent.
-      const token = await em.findOne(AuthRefreshToken, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!token) return { kind: 'invalid' as const };
-      const session = await em.findOne(AuthSession, { id: token.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const now = new Date();
-      if (!session || session.revokedAt || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
-        return { kind: 'invalid' as const };
-      }
-      if (token.spentAt) {
-        session.revokedAt = now;
-        session.revokedReason = 'refresh_token_reused';
-        d.emit(authHooks.sessionRevoked, { userId: session.userId, sessionIds: [session.id], reason: 'refresh_token_reused' }, { em });
+      const conn = em.getConnection();
+      const trx = em.getTransactionContext();
+      const row = (await conn.execute(
+        `select t.spent_at, s.id as session_id, s.csrf_hash,
+                (s.revoked_at is null and s.idle_expires_at > now() and s.absolute_expires_at > now()) as live,
+                u.id, u.email, u.display_name, u.role, u.email_verified_at, u.created_at
+           from auth_refresh_tokens t
+           join auth_sessions s on s.id = t.session_id
+           join auth_users u on u.id = s.user_id
+          where t.token_hash = ?
+            for update of t, s`,
+        [tokenHash],
+        'get',
+        trx,
+      )) as (PrincipalRow & { spent_at: unknown; session_id: string; csrf_hash: string | null; live: boolean }) | undefined;
+      if (!row || !row.live) return { kind: 'invalid' as const };
+      if (row.spent_at) {
+        await conn.execute(
+          "update auth_sessions set revoked_at = now(), revoked_reason = 'refresh_token_reused' where id = ?",
+          [row.session_id],
+          'run',
+          trx,
+        );
+        d.emit(authHooks.sessionRevoked, { userId: row.id, sessionIds: [row.session_id], reason: 'refresh_token_reused' }, { em });
         return { kind: 'reused' as const };
       }
-      const user = await em.findOneOrFail(AuthUser, { id: session.userId });
-      token.spentAt = now;
-      session.lastUsedAt = now;
-      session.idleExpiresAt = minDate(addSeconds(now, d.config.refreshIdleTtlSeconds), session.absoluteExpiresAt);
-      const next = randomToken();
-      em.create(AuthRefreshToken, { tokenHash: await sha256Hex(next), sessionId: session.id, createdAt: now, spentAt: null });
-      const pair = await this.#pair(user, session.id, next);
-      return { kind: 'ok' as const, issued: { pair, sessionId: session.id, csrfToken: undefined, cookieMode: session.csrfHash !== null } };
+      await conn.execute(
+        `with spent as (update auth_refresh_tokens set spent_at = now() where token_hash = ?),
+              fresh as (insert into auth_refresh_tokens (token_hash, session_id, created_at) values (?, ?, now()))
+         update auth_sessions
+            set last_used_at = now(), idle_expires_at = least(now() + make_interval(secs => ?), absolute_expires_at)
+          where id = ?`,
+        [tokenHash, nextHash, row.session_id, d.config.refreshIdleTtlSeconds, row.session_id],
+        'run',
+        trx,
+      );
+      const pair = await this.#pair(userFromRow(row), row.session_id, next);
+      return { kind: 'ok' as const, issued: { pair, sessionId: row.session_id, csrfToken: undefined, cookieMode: row.csrf_hash !== null } };
     });
     if (outcome.kind === 'invalid') throw authProblems.invalid_refresh_token('The refresh token is not valid; log in again.');
     if (outcome.kind === 'reused') {
@@ -168,18 +190,7 @@ export class Sessions {
       [claims.sessionId, claims.userId],
       'get',
     )) as PrincipalRow | undefined;
-    if (!row) return undefined;
-    return {
-      sessionId: claims.sessionId,
-      user: {
-        id: row.id,
-        email: row.email,
-        displayName: row.display_name,
-        role: row.role,
-        emailVerified: row.email_verified_at !== null,
-        createdAt: new Date(row.created_at).toISOString(),
-      },
-    };
+    return row ? { sessionId: claims.sessionId, user: userFromRow(row) } : undefined;
   }
 
   /** Opens a session inside the caller's transaction (login). */
@@ -203,17 +214,17 @@ export class Sessions {
     await em.flush(); // the session row first: its refresh token references it
     const refresh = randomToken();
     em.create(AuthRefreshToken, { tokenHash: await sha256Hex(refresh), sessionId: session.id, createdAt: now, spentAt: null });
-    return { pair: await this.#pair(user, session.id, refresh), sessionId: session.id, csrfToken };
+    return { pair: await this.#pair(publicUser(user), session.id, refresh), sessionId: session.id, csrfToken };
   }
 
-  async #pair(user: AuthUser, sessionId: string, refreshToken: string): Promise<TokenPair> {
+  async #pair(user: PublicUser, sessionId: string, refreshToken: string): Promise<TokenPair> {
     const tokens = this.#d.tokens;
     return {
       accessToken: await tokens.sign({ userId: user.id, sessionId, role: user.role }),
       tokenType: 'Bearer',
       expiresIn: tokens.ttlSeconds,
       refreshToken,
-      user: publicUser(user),
+      user,
     };
   }
 }
@@ -227,10 +238,18 @@ interface PrincipalRow {
   readonly created_at: string | Date;
 }
 
-export function addSeconds(date: Date, seconds: number): Date {
-  return new Date(date.getTime() + seconds * 1000);
+/** A user row read with raw SQL (snake_case columns, timestamps as strings) as API output. */
+function userFromRow(row: PrincipalRow): PublicUser {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    emailVerified: row.email_verified_at !== null,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
 }
 
-function minDate(a: Date, b: Date): Date {
-  return a < b ? a : b;
+export function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
 }
