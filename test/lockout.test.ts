@@ -72,6 +72,14 @@ describe('lockout plugin', () => {
     assert.equal(mailbox.all(email, /is paused/).length, 1);
   });
 
+  it('lets 20 parallel logins with the right password all in (in turns), with no lock', async () => {
+    const email = 'parallel-right@example.test';
+    await registerVerified(email);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => login(email, PASSWORD)));
+    assert.deepEqual(new Set(answers.map((r) => r.statusCode)), new Set([200]));
+    assert.equal((await lockout.status(email)).lockedUntil, undefined);
+  });
+
   it('locks unknown emails the same way, without sending anyone an email', async () => {
     const email = 'nobody-here@example.test';
     for (let i = 0; i < 5; i++) expectProblem(await login(email, 'whatever password'), 401, 'invalid_credentials');

@@ -15,6 +15,8 @@ export const lockoutConfigSchema = v.strictObject({
   growthFactor: v.optional(v.pipe(v.number(), v.minValue(1)), 2),
   /** …up to this. */
   maxLockSeconds: positive(24 * 3600),
+  /** How long a login waits while other attempts on the same email are being checked. */
+  maxWaitMs: positive(10_000),
   /** How often expired counters are deleted. */
   cleanupIntervalSeconds: positive(10 * 60),
 });

@@ -3,10 +3,11 @@
  * reveals nothing). Every change happens under the row's lock in one short transaction, so counts
  * are exact under concurrency and across instances sharing the database.
  *
- * A login first reserves a slot (`pending`); attempts beyond the threshold, counting those still
- * being checked, are refused at once. 50 parallel wrong passwords therefore check exactly
- * `threshold` passwords and lock once. A reservation left by a crashed process expires with its
- * window.
+ * A login first reserves a slot (`pending`); while failures plus attempts still being checked
+ * fill the threshold, further attempts wait for those outcomes. 50 parallel wrong passwords
+ * therefore check exactly `threshold` passwords, lock once, and the waiting 45 see the lock; 50
+ * parallel right ones all get in, in turns. A reservation left by a crashed process expires with
+ * its window.
  */
 import type { Database, LockoutStatus } from '../../core/index.ts';
 import { lockDurationSeconds, type LockoutConfig } from './config.ts';
@@ -19,7 +20,11 @@ interface CounterRow {
   lockouts_in_a_row: number;
 }
 
-export type Reservation = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
+export type Reservation =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly locked: true; readonly retryAfterSeconds: number }
+  /** The threshold is taken by attempts still being checked: wait for their outcome. */
+  | { readonly ok: false; readonly locked: false };
 
 export interface Settled {
   /** Set when this failure locked the identifier (exactly once per lockout). */
@@ -38,12 +43,9 @@ export class CounterStore {
   async reserve(identifier: string): Promise<Reservation> {
     return this.#locked<Reservation>(identifier, (row, now) => {
       const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
-      if (lockedUntil && lockedUntil > now) return [row, { ok: false, retryAfterSeconds: secondsUntil(lockedUntil, now) }];
+      if (lockedUntil && lockedUntil > now) return [row, { ok: false, locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) }];
       const fresh = this.#windowEnded(row, now) ? { ...row, failures: 0, pending: 0, window_started_at: now } : row;
-      if (fresh.failures + fresh.pending >= this.#config.threshold) {
-        // The threshold is taken by attempts still being checked: their outcome decides the lock.
-        return [fresh, { ok: false, retryAfterSeconds: 1 }];
-      }
+      if (fresh.failures + fresh.pending >= this.#config.threshold) return [fresh, { ok: false, locked: false }];
       return [{ ...fresh, pending: fresh.pending + 1 }, { ok: true }];
     });
   }

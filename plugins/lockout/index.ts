@@ -43,11 +43,20 @@ export const lockoutPlugin = definePlugin({
     ctx.services.auth.addLoginGate({
       name: 'lockout',
       async before(attempt) {
-        const reservation = await store.reserve(attempt.identifier);
-        if (!reservation.ok) {
-          throw problems.account_locked('Too many failed logins; try again later or reset your password.', {
-            headers: { 'Retry-After': String(reservation.retryAfterSeconds) },
-          });
+        // Waits (briefly, with backoff) while attempts in flight fill the threshold.
+        const deadline = Date.now() + ctx.config.maxWaitMs;
+        for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+          const reservation = await store.reserve(attempt.identifier);
+          if (reservation.ok) return;
+          if (reservation.locked) {
+            throw problems.account_locked('Too many failed logins; try again later or reset your password.', {
+              headers: { 'Retry-After': String(reservation.retryAfterSeconds) },
+            });
+          }
+          if (Date.now() > deadline) {
+            throw problems.account_locked('Too many logins for this account at once; try again in a moment.', { headers: { 'Retry-After': '1' } });
+          }
+          await new Promise((resolve) => setTimeout(resolve, delay));
         }
       },
       async after(attempt, outcome) {
