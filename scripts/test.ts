@@ -33,7 +33,9 @@ if (!pgUp || !redisUp) {
     process.exit(1);
   }
   if (!pgUp) {
-    console.warn(`test: ${missing} unreachable; PostgreSQL tests run on the embedded database instead.`);
+    console.warn(
+      `test: ${missing} unreachable; test kernels use the embedded database instead, and the tests that need PostgreSQL itself (several instances on one database, the CLI with DATABASE_URL) will fail.`,
+    );
     env.EMPULSE_TEST_DB = 'pglite';
   }
   if (!redisUp) env.EMPULSE_TEST_NO_REDIS = 'true';

@@ -412,6 +412,17 @@ describe('auth sessions', () => {
       assert.equal(again.statusCode, 200, again.body);
     });
 
+    it('refuses a cookie-mode login from another site (login CSRF), but not a bearer login', async () => {
+      const email = newEmail('login-csrf');
+      await registerVerified(email);
+      expectProblem(await post('/v1/auth/login?mode=cookie', { email, password: PASSWORD }, { 'sec-fetch-site': 'cross-site' }), 403, 'csrf_failed');
+      expectProblem(await post('/v1/auth/login?mode=cookie', { email, password: PASSWORD }, { origin: 'https://evil.example' }), 403, 'csrf_failed');
+      const allowed = await post('/v1/auth/login?mode=cookie', { email, password: PASSWORD }, { origin: 'https://app.empulse.test', 'sec-fetch-site': 'same-site' });
+      assert.equal(allowed.statusCode, 200, allowed.body);
+      const bearer = await post('/v1/auth/login', { email, password: PASSWORD }, { 'sec-fetch-site': 'cross-site' });
+      assert.equal(bearer.statusCode, 200, 'bearer logins carry no ambient credentials, so they need no CSRF defence');
+    });
+
     it('refuses cookie refresh and logout from an origin that is neither the API’s own nor allowed', async () => {
       const email = newEmail('evil-origin');
       await registerVerified(email);

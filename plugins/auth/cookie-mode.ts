@@ -34,8 +34,12 @@ export function readCookie(http: HttpContext, name: string): string | undefined 
   return undefined;
 }
 
-/** Refuses a cookie-authenticated request that fails any CSRF defence (403 csrf_failed). */
-export async function assertCsrf(http: HttpContext, csrfHash: string | null, allowedOrigins: readonly string[]): Promise<void> {
+/**
+ * Refuses a cross-site request (Fetch Metadata) or one from an origin that is neither ours nor
+ * allowed. Applied to cookie-mode login too, so another site cannot log a browser into an
+ * account of its choosing (login CSRF).
+ */
+export function assertSameSiteRequest(http: HttpContext, allowedOrigins: readonly string[]): void {
   const site = http.get('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'same-site' && site !== 'none') {
     throw authProblems.csrf_failed('Cross-site requests cannot use the session cookie.');
@@ -45,6 +49,11 @@ export async function assertCsrf(http: HttpContext, csrfHash: string | null, all
   if (origin && origin !== own && !allowedOrigins.includes(origin)) {
     throw authProblems.csrf_failed('This origin may not use the session cookie.');
   }
+}
+
+/** Refuses a cookie-authenticated request that fails any CSRF defence (403 csrf_failed). */
+export async function assertCsrf(http: HttpContext, csrfHash: string | null, allowedOrigins: readonly string[]): Promise<void> {
+  assertSameSiteRequest(http, allowedOrigins);
   const header = http.get('x-csrf-token');
   const cookie = readCookie(http, CSRF_COOKIE);
   if (!header || !cookie || !csrfHash || !constantTimeEqual(header, cookie) || !constantTimeEqual(await sha256Hex(header), csrfHash)) {

@@ -1,7 +1,7 @@
 /** The auth plugin's HTTP surface (API.md, "auth plugin"). */
 import * as v from 'valibot';
 import { coreProblems, type HttpContext, type PluginRouter } from '../../core/index.ts';
-import { assertCsrf, clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from './cookie-mode.ts';
+import { assertCsrf, assertSameSiteRequest, clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from './cookie-mode.ts';
 import type { RequestMeta } from './deps.ts';
 import type { AuthEngine } from './engine.ts';
 import type { IssuedSession } from './sessions.ts';
@@ -55,8 +55,9 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.body = { status: 'accepted' };
   });
 
-  router.post('/v1/auth/login', { body: Login, summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'rate_limited'] }, async (http) => {
+  router.post('/v1/auth/login', { body: Login, summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'csrf_failed', 'rate_limited'] }, async (http) => {
     const cookieMode = http.query.mode === 'cookie';
+    if (cookieMode) assertSameSiteRequest(http, engine().deps.config.allowedOrigins);
     const issued = await engine().sessions.login(http.state.body.email, http.state.body.password, meta(http), cookieMode);
     respondWithSession(http, issued, cookieMode);
   });
