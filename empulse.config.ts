@@ -8,8 +8,9 @@ import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
 import { lockoutPlugin } from './plugins/lockout/index.ts';
 import { openApiPlugin } from './plugins/openapi/index.ts';
+import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, lockoutPlugin],
+  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, lockoutPlugin, ratelimitPlugin],
   // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

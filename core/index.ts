@@ -24,12 +24,21 @@ export type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } fr
 export { defineConfig, resolveConfig } from './config/define-config.ts';
 export type { ConfigInput, EmpulseConfig, HttpSettings } from './config/define-config.ts';
 export { coreServices } from './core-services.ts';
-export type { LifecycleService, RouteCatalog } from './core-services.ts';
+export type { HttpService, LifecycleService, RouteCatalog } from './core-services.ts';
 export type { CheckOutcome, CheckReport, CheckStatus, HealthService, ReadinessReport } from './health/health-registry.ts';
 export { HttpProblem, coreProblems, defineProblems, problemType } from './http/problem.ts';
 export type { FieldError, ProblemBody, ProblemDefinition, ProblemInit } from './http/problem.ts';
 export type { HttpContext, RequestState } from './http/context.ts';
-export type { BodySchema, HttpMethod, PluginRouter, RouteDefinition, RouteHandler, RouteOptions } from './http/plugin-router.ts';
+export type {
+  BodySchema,
+  HttpMethod,
+  PluginRouter,
+  RateLimitDeclaration,
+  RouteDefinition,
+  RouteGuard,
+  RouteHandler,
+  RouteOptions,
+} from './http/plugin-router.ts';
 export type { Database, DatabaseConfig } from './database/database.ts';
 export { Migration } from './database/migration-entry.ts';
 export type { MigrationEntry } from './database/migration-entry.ts';

@@ -11,7 +11,7 @@ import helmet from 'koa-helmet';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from '../logging/logger.ts';
 import type { HttpContext } from './context.ts';
-import type { RouteDefinition } from './plugin-router.ts';
+import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
 import { coreProblems, toProblemBody } from './problem.ts';
 import { acceptRequestId, acceptTraceparent } from './request-id.ts';
 import { LazyRequestState } from './request-state.ts';
@@ -30,6 +30,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly settings: HttpAppSettings;
   readonly routes: readonly RouteDefinition[];
+  /** Guards every route runs before its body is read (read when routes are mounted). */
+  readonly guards: readonly RouteGuard[];
   readonly forkEm: () => SqlEntityManager;
   /** True once shutdown began: responses then ask clients to close keep-alive connections. */
   readonly isDraining: () => boolean;
@@ -130,7 +132,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
 
   const router = new Router<LazyRequestState, HttpContext>();
   for (const route of options.routes) {
-    router.register(route.path, [route.method], routeMiddleware(route, settings));
+    router.register(route.path, [route.method], routeMiddleware(route, settings, options.guards));
   }
   app.use(router.routes());
   app.use(router.allowedMethods());

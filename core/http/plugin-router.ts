@@ -27,7 +27,26 @@ export interface RouteOptions<S extends BodySchema | undefined = undefined> {
   readonly responses?: Readonly<Record<number, string>>;
   /** Problem codes this route may answer with, besides the pipeline's own. */
   readonly problems?: readonly string[];
+  /**
+   * The rate-limit policy this route belongs to (enforced when the ratelimit plugin is on):
+   * a group name and its default limit; operators override limits by group name. `false`
+   * exempts the route (health probes); without it the route is in the `default` group.
+   */
+  readonly rateLimit?: RateLimitDeclaration | false;
 }
+
+export interface RateLimitDeclaration {
+  /** Routes sharing a group share one budget per client, e.g. `auth.login`. */
+  readonly group: string;
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * Runs before a route's body is read (after its time budget starts); throws an HttpProblem to
+ * refuse the request. Plugins add guards through `coreServices.http` (e.g. rate limits).
+ */
+export type RouteGuard = (http: HttpContext, route: RouteDefinition) => Promise<void>;
 
 type BodyOf<S> = S extends BodySchema ? v.InferOutput<S> : unknown;
 

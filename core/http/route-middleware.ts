@@ -6,7 +6,7 @@ import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import * as v from 'valibot';
 import type { HttpContext } from './context.ts';
-import type { RouteDefinition } from './plugin-router.ts';
+import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
 import { coreProblems, HttpProblem } from './problem.ts';
 import type { LazyRequestState } from './request-state.ts';
 
@@ -17,9 +17,15 @@ export interface RouteDefaults {
   readonly requestTimeoutMs: number;
 }
 
-export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults): Mw[] {
+export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults, guards: readonly RouteGuard[]): Mw[] {
   const timeoutMs = route.options.timeoutMs ?? defaults.requestTimeoutMs;
   const chain: Mw[] = [timeBudget(timeoutMs)];
+  if (guards.length > 0) {
+    chain.push(async (ctx, next) => {
+      for (const guard of guards) await guard(ctx as HttpContext, route);
+      return next();
+    });
+  }
   if (!route.options.rawBody && route.method !== 'GET' && route.method !== 'DELETE') {
     chain.push(jsonBody(route.options.bodyLimitBytes ?? defaults.bodyLimitBytes));
   }

@@ -6,7 +6,7 @@
 import type Koa from 'koa';
 import type { EntitySchema } from '@mikro-orm/core';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
-import { coreServices, type LifecycleService, type RouteCatalog } from '../core-services.ts';
+import { coreServices, type HttpService, type LifecycleService, type RouteCatalog } from '../core-services.ts';
 import { buildOpenApi } from '../http/openapi.ts';
 import type { DatabaseConfig } from '../database/database.ts';
 import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
@@ -15,7 +15,7 @@ import { openDatabase, type OpenedDatabase } from '../database/open-database.ts'
 import { HealthRegistry } from '../health/health-registry.ts';
 import { createHttpApp } from '../http/create-app.ts';
 import type { HttpContext } from '../http/context.ts';
-import { createPluginRouter, routeKey, type RouteDefinition } from '../http/plugin-router.ts';
+import { createPluginRouter, routeKey, type RouteDefinition, type RouteGuard } from '../http/plugin-router.ts';
 import type { LazyRequestState } from '../http/request-state.ts';
 import type { Logger } from '../logging/logger.ts';
 import { HookBus } from '../plugin/hook-bus.ts';
@@ -89,6 +89,7 @@ export class Kernel {
   #running: Running[] = [];
   #state: KernelState = 'created';
   #routes: RouteDefinition[] = [];
+  readonly #guards: RouteGuard[] = [];
 
   /** Throws a BootError listing every configuration and dependency problem. */
   constructor(options: KernelOptions) {
@@ -111,6 +112,8 @@ export class Kernel {
         })),
     };
     this.#services.set(coreServices.routes.id, catalog);
+    const http: HttpService = { addGuard: (guard) => void this.#guards.push(guard) };
+    this.#services.set(coreServices.http.id, http);
   }
 
   get state(): KernelState {
@@ -362,6 +365,7 @@ export class Kernel {
       logger: this.logger,
       settings: this.#http,
       routes,
+      guards: this.#guards,
       forkEm: () => this.database.em(),
       isDraining: () => this.isDraining(),
     });

@@ -1,0 +1,110 @@
+/**
+ * ratelimit plugin: sliding-window limits on every route, by route group (declared by the plugin
+ * that owns the route, overridden by the operator), keyed per authenticated user or else per
+ * client IP (X-Forwarded-For only from trusted proxies, as the core pipeline resolves it).
+ * Over the limit: 429 rate_limited with Retry-After; limited routes carry RateLimit-Policy and
+ * RateLimit headers (IETF draft). Backends: memory (default), Redis over TCP, Upstash REST.
+ */
+import { Redis as UpstashRedis } from '@upstash/redis';
+import { Redis as IORedis } from 'ioredis';
+import { authServiceRef, coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
+import { ratelimitConfigFromEnv, ratelimitConfigSchema, resolveBackend, validateRatelimitConfig } from './config.ts';
+import type { Limiter, Policy } from './limiter.ts';
+import { MemoryLimiter } from './memory-limiter.ts';
+import { upstashCompatible } from './redis-adapter.ts';
+import { ResilientLimiter } from './resilient-limiter.ts';
+import { SharedLimiter } from './shared-limiter.ts';
+
+interface Running {
+  readonly limiter: Limiter;
+  readonly resilient: ResilientLimiter | undefined;
+  /** Reaches the shared backend (readiness), undefined for memory. */
+  readonly ping: (() => Promise<unknown>) | undefined;
+  readonly close: () => Promise<void>;
+}
+
+/** Per-kernel running state, found again by health and stop. */
+const running = new WeakMap<object, Running>();
+
+export const ratelimitPlugin = definePlugin({
+  id: 'ratelimit',
+  version: '0.1.0',
+  kernel: '^0.1.0',
+  description: 'Sliding-window rate limits per client IP and user',
+  requires: { http: coreServices.http },
+  optional: { auth: authServiceRef },
+  config: ratelimitConfigSchema,
+  fromEnv: ratelimitConfigFromEnv,
+  validate: validateRatelimitConfig,
+  secrets: ['upstashToken', 'redisUrl'],
+  async init(ctx) {
+    const config = ctx.config;
+    const memory = new MemoryLimiter();
+    const backend = resolveBackend(config);
+    let state: Running = { limiter: memory, resilient: undefined, ping: undefined, close: async () => {} };
+    if (backend === 'redis') {
+      const client = new IORedis(config.redisUrl!, {
+        lazyConnect: true,
+        enableOfflineQueue: false, // fail fast while disconnected, so memory limits take over
+        maxRetriesPerRequest: 1,
+        connectTimeout: 1000,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      });
+      client.on('error', () => {}); // reported through the limiter's fallback, once
+      // Connect before serving; an unreachable Redis does not stop the boot: memory limits apply
+      // and ioredis keeps reconnecting in the background.
+      await client.connect().catch((err: unknown) => ctx.logger.warn({ err }, 'Redis for rate limits is unreachable at boot'));
+      const resilient = new ResilientLimiter(new SharedLimiter(upstashCompatible(client), config.timeoutMs), memory, ctx.logger);
+      state = { limiter: resilient, resilient, ping: () => client.ping(), close: async () => void client.disconnect() };
+    } else if (backend === 'upstash') {
+      const redis = new UpstashRedis({ url: config.upstashUrl!, token: config.upstashToken!, retry: false, enableTelemetry: false });
+      const resilient = new ResilientLimiter(new SharedLimiter(redis, config.timeoutMs), memory, ctx.logger);
+      state = { limiter: resilient, resilient, ping: () => redis.ping(), close: async () => {} };
+    }
+    running.set(ctx, state);
+    ctx.logger.info({ backend }, 'rate limits ready');
+
+    const policyOf = (route: RouteDefinition): Policy | undefined => {
+      const declared = route.options.rateLimit;
+      if (declared === false) return undefined;
+      const base = declared ?? { group: 'default', ...config.defaultPolicy };
+      const override = config.policies[base.group];
+      return { group: base.group, limit: override?.limit ?? base.limit, windowSeconds: override?.windowSeconds ?? base.windowSeconds };
+    };
+    const clientKey = async (http: HttpContext): Promise<string> => {
+      const principal = http.get('authorization') && ctx.services.auth ? await ctx.services.auth.authenticate(http) : undefined;
+      return principal ? `user:${principal.user.id}` : `ip:${http.ip}`;
+    };
+
+    ctx.services.http.addGuard(async (http, route) => {
+      const policy = policyOf(route);
+      if (!policy) return;
+      const decision = await state.limiter.limit(await clientKey(http), policy);
+      const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
+      http.set('RateLimit-Policy', `"${policy.group}";q=${policy.limit};w=${policy.windowSeconds}`);
+      http.set('RateLimit', `"${policy.group}";r=${decision.remaining};t=${resetSeconds}`);
+      if (!decision.success) {
+        throw coreProblems.rate_limited(`Too many requests; try again in ${Math.max(1, resetSeconds)} s.`, {
+          headers: { 'Retry-After': String(Math.max(1, resetSeconds)) },
+        });
+      }
+    });
+  },
+  health: {
+    // Degraded, not failed: requests are still limited (in memory) while the backend is away.
+    ratelimit: async (ctx) => {
+      const state = running.get(ctx);
+      if (!state?.ping) return undefined;
+      try {
+        await state.ping();
+      } catch (err) {
+        return { degraded: `shared backend unreachable (${err instanceof Error ? err.message : String(err)}); limits enforced in memory` };
+      }
+      const reason = state.resilient?.degraded;
+      return reason ? { degraded: reason } : undefined;
+    },
+  },
+  async stop(ctx) {
+    await running.get(ctx)?.close();
+  },
+});
