@@ -8,7 +8,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
+export interface LockoutFigures {
+  readonly unauthorized: number;
+  readonly locked: number;
+  readonly other: number;
+  readonly elapsedMs: number;
+}
+
 export interface AuthFigures {
+  readonly lockout: LockoutFigures;
   readonly login: Figures;
   readonly liveDuringLogins: Figures;
   readonly liveIdle: Figures;
@@ -71,8 +79,25 @@ export async function benchAuth(baseUrl: string, databaseUrl: string, durationS:
       },
     ],
   });
+  // 50 parallel wrong passwords for one email: the lockout plugin checks exactly `threshold`.
+  const started = performance.now();
+  const statuses = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      fetch(`${baseUrl}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'lockout-bench@example.com', password: 'not the password at all' }),
+      }).then((r) => r.status),
+    ),
+  );
+  const lockout = {
+    unauthorized: statuses.filter((x) => x === 401).length,
+    locked: statuses.filter((x) => x === 423).length,
+    other: statuses.filter((x) => x !== 401 && x !== 423).length,
+    elapsedMs: Math.round(performance.now() - started),
+  };
   const me = await run({ url: `${baseUrl}/v1/me`, connections: 50, duration: durationS, headers: { authorization: `Bearer ${accessToken}` } });
-  return { login, liveDuringLogins, liveIdle, refresh, me };
+  return { lockout, login, liveDuringLogins, liveIdle, refresh, me };
 }
 
 async function run(options: autocannon.Options): Promise<Figures> {

@@ -46,6 +46,21 @@ async function main(): Promise<void> {
       if (r.errors || r.non2xx) console.log(`warning: ${r.errors} errors, ${r.non2xx} non-2xx responses in a run`);
     }
 
+    const unlimited = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }, (url) => load(`${url}/v1/bench/ping`));
+    const memoryLimited = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn', BENCH_RATELIMIT: 'memory' }, (url) =>
+      load(`${url}/v1/bench/ping`),
+    );
+    const redisLimited = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn', BENCH_RATELIMIT: 'redis' }, (url) =>
+      load(`${url}/v1/bench/ping`),
+    );
+    console.log('\n| rate limits, GET /v1/bench/ping | req/s | p50 ms | p99 ms | ratio to unlimited |');
+    console.log('|---|---:|---:|---:|---:|');
+    const lrow = (name: string, r: Load) =>
+      console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / unlimited.rps).toFixed(2)} |`);
+    lrow('no rate limits', unlimited);
+    lrow('memory backend', memoryLimited);
+    lrow('Redis backend (TCP, @upstash/ratelimit script)', redisLimited);
+
     const authDb = await createScratchDatabase();
     try {
       const a = await withServer('empulse.ts', { DATABASE_URL: authDb.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, (url) => benchAuth(url, authDb.url, DURATION_S));
@@ -57,6 +72,9 @@ async function main(): Promise<void> {
       arow('GET /health/live while 50 logins run (10 clients)', a.liveDuringLogins);
       arow('POST /v1/auth/refresh (rotation, 50 sessions)', a.refresh);
       arow('GET /v1/me (bearer, session check)', a.me);
+      console.log(
+        `\nlockout, 50 parallel wrong passwords for one email: ${a.lockout.unauthorized} × 401 (passwords checked), ${a.lockout.locked} × 423, ${a.lockout.other} other, in ${a.lockout.elapsedMs} ms`,
+      );
     } finally {
       await authDb.drop();
     }

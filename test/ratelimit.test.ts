@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectProblem } from './support/expect-problem.ts';
+import { startUpstashRest } from './support/upstash-rest.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -134,6 +135,63 @@ describe('ratelimit plugin', () => {
       }
       assert.deepEqual(forgot.slice(0, 10), Array(10).fill(202));
       assert.deepEqual(forgot.slice(10), [429, 429]);
+    } finally {
+      for (const k of kernels.splice(-1)) await k.close();
+      rmSync(outboxDir, { recursive: true, force: true });
+    }
+  });
+
+  it('shares one limit through Upstash REST, and falls back to memory when it goes away', async () => {
+    const group = `g${randomBytes(4).toString('hex')}`;
+    const upstash = await startUpstashRest({ token: 'test-token' });
+    const db = await createScratchDatabase();
+    try {
+      const plugins = [
+        healthPlugin,
+        configure(ratelimitPlugin, { backend: 'upstash', upstashUrl: upstash.url, upstashToken: 'test-token', timeoutMs: 500 }),
+        limitedPlugin(group),
+      ];
+      const a = await boot({ plugins, database: { driver: 'postgresql', url: db.url } });
+      const b = await boot({ plugins, database: { driver: 'postgresql', url: db.url } });
+      const statuses = [];
+      for (const t of [a, b, a, b]) statuses.push((await get(t, '/v1/limited/strict')).statusCode);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      assert.ok(upstash.requests > 0, 'the limits went through the Upstash REST endpoint');
+      await upstash.close();
+      const other = '198.51.100.9';
+      const fallback = [];
+      for (let i = 0; i < 4; i++) fallback.push((await get(a, '/v1/limited/strict', other)).statusCode);
+      assert.deepEqual(fallback, [200, 200, 200, 429], 'still limited, in memory');
+      const ready = await a.inject({ url: '/health/ready' });
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().checks.ratelimit.status, 'degraded');
+    } finally {
+      for (const k of kernels.splice(-2)) await k.close();
+      await upstash.close().catch(() => undefined);
+      await db.drop();
+    }
+  });
+
+  it('keys authenticated requests per user, so users behind one address have their own budgets', async () => {
+    const group = `g${randomBytes(4).toString('hex')}`;
+    const outboxDir = mkdtempSync(join(tmpdir(), 'empulse-rl-'));
+    try {
+      const t = await boot({
+        plugins: [authPlugin, configure(emailPlugin, { transport: 'outbox', outboxDir }), ratelimitPlugin, limitedPlugin(group)],
+        env: { JWT_SECRET: 'ratelimit-test-secret-0123456789-abcdefghijklmnop' },
+      });
+      const tokens: string[] = [];
+      for (const email of ['one@example.test', 'two@example.test']) {
+        const password = 'correct horse battery staple';
+        assert.equal((await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password, displayName: 'U' } })).statusCode, 202);
+        await t.kernel.database.orm.em.getConnection().execute('update auth_users set email_verified_at = now()');
+        tokens.push((await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } })).json().accessToken);
+      }
+      const call = (token: string) => t.inject({ url: '/v1/limited/strict', remoteAddress: '203.0.113.50', headers: { authorization: `Bearer ${token}` } });
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push((await call(tokens[0]!)).statusCode);
+      assert.deepEqual(first, [200, 200, 200, 429]);
+      assert.equal((await call(tokens[1]!)).statusCode, 200, 'the second user, same address, has a budget of their own');
     } finally {
       for (const k of kernels.splice(-1)) await k.close();
       rmSync(outboxDir, { recursive: true, force: true });

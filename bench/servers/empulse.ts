@@ -2,7 +2,8 @@
  * The full Empulse pipeline with the configured plugins, served by the real host server. Logs go
  * to stdout at LOG_LEVEL (the bench discards them, as a log shipper would consume them).
  */
-import { Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { configure, definePlugin, Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { ratelimitPlugin } from '../../plugins/ratelimit/index.ts';
 import { createHostLogger } from '../../host/logger.ts';
 import { serve } from '../../host/server.ts';
 import config from '../../empulse.config.ts';
@@ -11,9 +12,26 @@ const database: DatabaseConfig = process.env.DATABASE_URL
   ? { driver: 'postgresql', url: process.env.DATABASE_URL }
   : { driver: 'pglite', dataDir: process.env.DATA_DIR! };
 const started = performance.now();
-// The bench drives one account from one address at full speed: rate limits would answer most
-// of it with 429, so they are measured separately (not yet), not here.
-const plugins = config.plugins.filter((p) => !('id' in p && p.id === 'ratelimit'));
+// The bench drives one account from one address at full speed, which rate limits would answer
+// with 429s; they are measured on their own: BENCH_RATELIMIT=memory|redis enables them with a
+// limit no run reaches, on every route including /v1/bench/ping (a route that does nothing).
+const limits = process.env.BENCH_RATELIMIT;
+const pingPlugin = definePlugin({
+  id: 'bench',
+  version: '1.0.0',
+  routes(router) {
+    router.get('/v1/bench/ping', (http) => {
+      http.body = { ok: true };
+    });
+  },
+});
+const plugins = [
+  ...config.plugins.filter((p) => !('id' in p && p.id === 'ratelimit')),
+  pingPlugin,
+  ...(limits === 'memory' || limits === 'redis'
+    ? [configure(ratelimitPlugin, { backend: limits, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', defaultPolicy: { limit: 1_000_000_000, windowSeconds: 60 } })]
+    : []),
+];
 const kernel = new Kernel({
   config: { ...config, plugins },
   env: { JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123', ...process.env },
