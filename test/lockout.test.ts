@@ -163,4 +163,33 @@ describe('lockout plugin', () => {
       await plain.close();
     }
   });
+
+  it('deletes expired counters in the background', async () => {
+    const db = await createScratchDatabase();
+    const k = await createTestKernel({
+      plugins: [authPlugin, configure(emailPlugin, { transport: 'smtp', smtpUrl: mailbox.url, publicAppUrl: APP }), configure(lockoutPlugin, { cleanupIntervalSeconds: 1 })],
+      env: { JWT_SECRET },
+      database: { driver: 'postgresql', url: db.url },
+    });
+    try {
+      const conn = k.kernel.database.orm.em.getConnection();
+      await conn.execute(
+        `insert into lockout_counters (identifier, failures, window_started_at, updated_at) values
+           ('old@example.test', 3, now() - interval '2 hours', now()),
+           ('fresh@example.test', 3, now(), now()),
+           ('locked@example.test', 0, now() - interval '2 hours', now())`,
+      );
+      await conn.execute("update lockout_counters set locked_until = now() + interval '1 hour' where identifier = 'locked@example.test'");
+      const deadline = Date.now() + 5000;
+      let left: string[] = [];
+      do {
+        await new Promise((r) => setTimeout(r, 200));
+        left = ((await conn.execute('select identifier from lockout_counters order by identifier')) as { identifier: string }[]).map((r) => r.identifier);
+      } while (left.includes('old@example.test') && Date.now() < deadline);
+      assert.deepEqual(left, ['fresh@example.test', 'locked@example.test'], 'only the expired, unlocked counter is gone');
+    } finally {
+      await k.close();
+      await db.drop();
+    }
+  });
 });
