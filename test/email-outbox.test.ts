@@ -10,11 +10,12 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { BootError, configure, definePlugin, emailServiceRef, type EmailService, type Env } from '../core/index.ts';
+import { BootError, configure, type EmailService, type Env } from '../core/index.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger, type CapturedLogs } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
+import { emailConsumer } from './support/email-consumer.ts';
 
 
 const OUTBOX_LOG = 'email written to the development outbox';
@@ -23,14 +24,7 @@ describe('email plugin, development outbox on the embedded database', () => {
   let dataDir: string;
   let env: Env;
   let email: EmailService;
-  const sender = definePlugin({
-    id: 'sender',
-    version: '1.0.0',
-    requires: { email: emailServiceRef },
-    init(ctx) {
-      email = ctx.services.email;
-    },
-  });
+  const sender = emailConsumer((service) => (email = service));
 
   /** A kernel on the same embedded database each time, so restarts keep its rows. */
   async function boot(options: { env?: Env; start?: boolean; logs?: CapturedLogs } = {}): Promise<TestKernel> {

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configure, definePlugin, emailServiceRef, type EmailService } from '../core/index.ts';
+import { configure, type EmailService } from '../core/index.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
+import { emailConsumer } from './support/email-consumer.ts';
 
 interface Recorded {
   readonly method: string;
@@ -85,14 +86,7 @@ describe('email plugin through Resend', () => {
   const logs = captureLogger('debug');
   let t: TestKernel;
   let email: EmailService;
-  const sender = definePlugin({
-    id: 'sender',
-    version: '1.0.0',
-    requires: { email: emailServiceRef },
-    init(ctx) {
-      email = ctx.services.email;
-    },
-  });
+  const sender = emailConsumer((service) => (email = service));
 
   const row = async (recipient: string): Promise<OutboxRow | undefined> => {
     const [r] = (await t.kernel.database.orm.em

@@ -11,11 +11,12 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { configure, definePlugin, emailServiceRef, type EmailService, type SendOptions } from '../core/index.ts';
+import { configure, type EmailService, type SendOptions } from '../core/index.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger, type CapturedLogs } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
+import { emailConsumer } from './support/email-consumer.ts';
 
 type Behaviour = 'accept' | 'defer' | 'reject' | 'hang';
 
@@ -99,14 +100,7 @@ describe('email plugin over SMTP', () => {
   let t: TestKernel;
   let email: EmailService;
   // A consumer plugin, as auth is: it only knows the contract.
-  const sender = definePlugin({
-    id: 'sender',
-    version: '1.0.0',
-    requires: { email: emailServiceRef },
-    init(ctx) {
-      email = ctx.services.email;
-    },
-  });
+  const sender = emailConsumer((service) => (email = service));
   const outboxKey = randomBytes(32).toString('base64url');
   const send = (template: string, to: string, data: unknown, options?: SendOptions) =>
     (email.send as (t: string, to: string, d: unknown, o?: SendOptions) => Promise<void>)(template, to, data, options);
