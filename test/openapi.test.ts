@@ -12,7 +12,7 @@ const items = definePlugin({
   routes(router) {
     router.post(
       '/v1/items',
-      { body: v.object({ name: v.pipe(v.string(), v.minLength(1)), count: v.optional(v.number()) }), summary: 'Create an item', responses: { 201: 'The item' }, problems: ['duplicate_item'] },
+      { body: v.object({ name: v.pipe(v.string(), v.minLength(1)), count: v.optional(v.number()) }), rateLimit: { group: 'items.create', limit: 5, windowSeconds: 60 }, summary: 'Create an item', responses: { 201: 'The item' }, problems: ['duplicate_item'] },
       (http) => {
         http.status = 201;
       },
@@ -44,6 +44,9 @@ describe('openapi plugin', () => {
     assert.equal(create.responses['201'].description, 'The item');
     assert.match(create.responses.default.description, /duplicate_item/);
     assert.match(create.responses.default.description, /validation_failed/);
+    assert.match(create.responses.default.description, /rate_limited/);
+    assert.match(create.description, /Rate-limit group "items.create": 5 requests per 60 s/);
+    assert.doesNotMatch(doc.paths['/health/live'].get.responses.default.description, /rate_limited/, 'probes are exempt');
     assert.deepEqual(doc.paths['/v1/items/{id}'].get.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
     assert.ok(doc.components.schemas.Problem.required.includes('code'));
     assert.ok(doc.paths['/health/ready'].get.responses['503']);

@@ -31,7 +31,18 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
     for (const [status, description] of Object.entries(route.options.responses ?? { 200: 'OK' })) {
       responses[status] = { description };
     }
-    const codes = [...(route.options.problems ?? []), ...(route.options.body ? PIPELINE_PROBLEMS : ['request_timeout'])];
+    const limited = route.options.rateLimit !== false;
+    const codes = [
+      ...(route.options.problems ?? []),
+      ...(route.options.body ? PIPELINE_PROBLEMS : ['request_timeout']),
+      ...(limited ? ['rate_limited'] : []),
+    ];
+    const rateNote = route.options.rateLimit
+      ? `Rate-limit group "${route.options.rateLimit.group}": ${route.options.rateLimit.limit} requests per ${route.options.rateLimit.windowSeconds} s per client by default (when the ratelimit plugin is on; RateLimit-Policy and RateLimit headers, 429 with Retry-After).`
+      : limited
+        ? 'Rate-limit group "default" (when the ratelimit plugin is on).'
+        : undefined;
+    const description = [route.options.description, rateNote].filter(Boolean).join('\n\n');
     responses.default = {
       description: `A problem (RFC 9457). Codes: ${[...new Set(codes)].join(', ')}.`,
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -40,7 +51,7 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
       operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       tags: [route.plugin],
       ...(route.options.summary && { summary: route.options.summary }),
-      ...(route.options.description && { description: route.options.description }),
+      ...(description && { description }),
       ...(params.length > 0 && { parameters: params }),
       ...(route.options.body && {
         requestBody: {
