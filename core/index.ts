@@ -29,6 +29,7 @@ export type { CheckOutcome, CheckReport, CheckStatus, HealthService, ReadinessRe
 export { HttpProblem, coreProblems, defineProblems, problemType } from './http/problem.ts';
 export type { FieldError, ProblemBody, ProblemDefinition, ProblemInit } from './http/problem.ts';
 export type { HttpContext, RequestState } from './http/context.ts';
+export { multiline } from './http/control-characters.ts';
 export type {
   BodySchema,
   HttpMethod,

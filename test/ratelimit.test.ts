@@ -27,7 +27,7 @@ function limitedPlugin(group: string) {
     id: 'limited',
     version: '1.0.0',
     routes(router) {
-      router.get('/v1/limited/strict', { rateLimit: { group, limit: 3, windowSeconds: 60 } }, (http) => {
+      router.get('/v1/limited/strict', { auth: 'optional', rateLimit: { group, limit: 3, windowSeconds: 60 } }, (http) => {
         http.body = { ok: true };
       });
       router.get('/v1/limited/open', (http) => {

@@ -71,7 +71,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
       }
     } catch (err) {
       const problem = toProblem(err);
-      if (isServerFault(problem)) state.log.error({ err }, 'request failed');
+      if (isServerFault(err, problem)) state.log.error({ err }, 'request failed');
       ctx.status = problem.status;
       for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
       ctx.type = PROBLEM_JSON;

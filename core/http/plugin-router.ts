@@ -28,6 +28,13 @@ export interface RouteOptions<S extends BodySchema | undefined = undefined> {
   /** Problem codes this route may answer with, besides the pipeline's own. */
   readonly problems?: readonly string[];
   /**
+   * Who the route serves: `required` (it answers 401 without a session), `optional` (it uses a
+   * session when the request carries one). Leave it out for routes that work without a session
+   * (login, register, password reset): whatever credentials such a request carries, it is treated
+   * as anonymous, so e.g. rate limits key it per client address, never per user.
+   */
+  readonly auth?: 'required' | 'optional';
+  /**
    * The rate-limit policy this route belongs to (enforced when the ratelimit plugin is on):
    * a group name and its default limit; operators override limits by group name. `false`
    * exempts the route (health probes); without it the route is in the `default` group.

@@ -7,7 +7,8 @@ import { koaBody } from 'koa-body';
 import * as v from 'valibot';
 import type { HttpContext } from './context.ts';
 import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
-import { coreProblems, HttpProblem } from './problem.ts';
+import { controlCharacterErrors } from './control-characters.ts';
+import { coreProblems } from './problem.ts';
 import type { LazyRequestState } from './request-state.ts';
 
 type Mw = Middleware<LazyRequestState & HttpContext['state'], HttpContext>;
@@ -26,10 +27,9 @@ export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults,
       return next();
     });
   }
-  if (!route.options.rawBody && route.method !== 'GET' && route.method !== 'DELETE') {
-    chain.push(jsonBody(route.options.bodyLimitBytes ?? defaults.bodyLimitBytes));
-  }
-  if (route.options.body) chain.push(validateBody(route.options.body));
+  const parsesJson = !route.options.rawBody && route.method !== 'GET' && route.method !== 'DELETE';
+  if (parsesJson) chain.push(jsonBody(route.options.bodyLimitBytes ?? defaults.bodyLimitBytes));
+  if (route.options.body || parsesJson) chain.push(validateBody(route.options.body));
   chain.push(async (ctx, next) => {
     await route.handler(ctx as HttpContext);
     return next();
@@ -37,13 +37,17 @@ export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults,
   return chain;
 }
 
-/** Answers 503 `request_timeout` when the rest of the chain outlives its budget, and aborts it. */
+/**
+ * Answers 503 `request_timeout` when the rest of the chain outlives its budget, and aborts it.
+ * The answer closes the connection: a client still trickling its body would otherwise keep the
+ * socket (and the server's memory for it) for as long as it likes.
+ */
 function timeBudget(ms: number): Mw {
   return async (ctx, next) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const problem = coreProblems.request_timeout(`The request took longer than ${ms} ms.`);
+        const problem = coreProblems.request_timeout(`The request took longer than ${ms} ms.`, { headers: { Connection: 'close' } });
         ctx.state.abort(problem);
         reject(problem);
       }, ms);
@@ -92,15 +96,22 @@ function hasBody(ctx: HttpContext): boolean {
   return ctx.get('transfer-encoding') !== '' || (length !== '' && length !== '0');
 }
 
-function validateBody(schema: v.GenericSchema<unknown, unknown>): Mw {
+/** The route's schema (when it has one), then the text check every body gets. */
+function validateBody(schema: v.GenericSchema<unknown, unknown> | undefined): Mw {
   return async (ctx, next) => {
-    const result = v.safeParse(schema, ctx.state.body);
-    if (!result.success) {
-      throw coreProblems.validation_failed('The request body is invalid.', {
-        errors: result.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })),
-      });
+    let body = ctx.state.body;
+    if (schema) {
+      const result = v.safeParse(schema, body);
+      if (!result.success) {
+        throw coreProblems.validation_failed('The request body is invalid.', {
+          errors: result.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })),
+        });
+      }
+      body = result.output;
     }
-    ctx.state.body = result.output;
+    const errors = controlCharacterErrors(body, schema);
+    if (errors.length > 0) throw coreProblems.validation_failed('Text fields must not contain control characters.', { errors });
+    ctx.state.body = body;
     return next();
   };
 }

@@ -35,7 +35,12 @@ export function toProblem(err: unknown): HttpProblem {
   return coreProblems.internal_error('An unexpected error occurred; quote the request id when reporting it.');
 }
 
-/** True when the error is ours to log as a server fault (not a client mistake). */
-export function isServerFault(problem: HttpProblem): boolean {
-  return problem.status >= 500 && problem.code !== 'request_timeout' && problem.code !== 'service_unavailable';
+/**
+ * True when the error is ours to log as a server fault, with its stack. A problem raised on
+ * purpose is an answer, not a fault (501 for a method nobody serves is the client's mistake;
+ * 503 while time runs out or a dependency is away is said elsewhere), unless it is a 500.
+ */
+export function isServerFault(err: unknown, problem: HttpProblem): boolean {
+  if (problem.status < 500) return false;
+  return !(err instanceof HttpProblem) || problem.status === 500;
 }

@@ -64,6 +64,8 @@ export class AccessTokens {
         issuer: this.#issuer,
         audience: this.#issuer,
         typ: 'at+jwt',
+        // Every claim we issue must be there: a token without `exp` would never expire.
+        requiredClaims: ['exp', 'iat', 'iss', 'aud', 'sub', 'sid', 'role'],
       });
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return undefined;
       const role = payload.role === 'admin' ? 'admin' : payload.role === 'artist' ? 'artist' : undefined;

@@ -76,7 +76,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     respondWithSession(http, issued, fromCookie !== undefined);
   });
 
-  router.post('/v1/auth/logout', { summary: 'Revoke the current session', description: 'Bearer token, or (cookie mode) the refresh cookie with X-CSRF-Token.', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'csrf_failed'] }, async (http) => {
+  router.post('/v1/auth/logout', { auth: 'optional', summary: 'Revoke the current session', description: 'Bearer token, or (cookie mode) the refresh cookie with X-CSRF-Token.', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'csrf_failed'] }, async (http) => {
     const e = engine();
     const principal = await e.authenticate(http);
     if (principal) {
@@ -92,20 +92,20 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/logout-all', { summary: 'Revoke every session of the user', responses: { 204: 'Revoked' }, problems: ['unauthenticated'] }, async (http) => {
+  router.post('/v1/auth/logout-all', { auth: 'required', summary: 'Revoke every session of the user', responses: { 204: 'Revoked' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     await engine().sessions.revoke(principal.user.id, 'all', 'logout_all');
     clearSessionCookies(http);
     http.status = 204;
   });
 
-  router.get('/v1/auth/sessions', { summary: "The user's active sessions", responses: { 200: '{ items: [{ id, createdAt, lastUsedAt, userAgent, ip, current }], nextCursor: null }' }, problems: ['unauthenticated'] }, async (http) => {
+  router.get('/v1/auth/sessions', { auth: 'required', summary: "The user's active sessions", responses: { 200: '{ items: [{ id, createdAt, lastUsedAt, userAgent, ip, current }], nextCursor: null }' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = { items: await engine().sessions.list(principal.user.id, principal.sessionId), nextCursor: null };
   });
 
-  router.delete('/v1/auth/sessions/:id', { summary: 'Revoke one of the user’s sessions', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'not_found'] }, async (http) => {
+  router.delete('/v1/auth/sessions/:id', { auth: 'required', summary: 'Revoke one of the user’s sessions', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'not_found'] }, async (http) => {
     const principal = await engine().requireUser(http);
     const id = http.params.id!;
     const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await engine().sessions.revoke(principal.user.id, [id], 'revoked_by_user') : 0;
@@ -125,13 +125,13 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/change-password', { body: Change, summary: 'Change the password (other sessions are revoked)', responses: { 204: 'Password changed' }, problems: ['unauthenticated', 'invalid_credentials', 'weak_password'] }, async (http) => {
+  router.post('/v1/auth/change-password', { auth: 'required', body: Change, summary: 'Change the password (other sessions are revoked)', responses: { 204: 'Password changed' }, problems: ['unauthenticated', 'invalid_credentials', 'weak_password'] }, async (http) => {
     const principal = await engine().requireUser(http);
     await engine().accounts.changePassword(principal.user.id, principal.sessionId, http.state.body.currentPassword, http.state.body.newPassword, meta(http));
     http.status = 204;
   });
 
-  router.get('/v1/me', { summary: 'The signed-in user', responses: { 200: 'User' }, problems: ['unauthenticated'] }, async (http) => {
+  router.get('/v1/me', { auth: 'required', summary: 'The signed-in user', responses: { 200: 'User' }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = principal.user;

@@ -1,7 +1,8 @@
 /**
  * ratelimit plugin: sliding-window limits on every route, by route group (declared by the plugin
- * that owns the route, overridden by the operator), keyed per authenticated user or else per
- * client IP (X-Forwarded-For only from trusted proxies, as the core pipeline resolves it).
+ * that owns the route, overridden by the operator), keyed per authenticated user on routes that
+ * declare `auth`, and per client IP everywhere else (X-Forwarded-For only from trusted proxies,
+ * as the core pipeline resolves it).
  * Over the limit: 429 rate_limited with Retry-After; limited routes carry RateLimit-Policy and
  * RateLimit headers (IETF draft). Backends: memory (default), Redis over TCP, Upstash REST.
  */
@@ -71,15 +72,21 @@ export const ratelimitPlugin = definePlugin({
       const override = config.policies[base.group];
       return { group: base.group, limit: override?.limit ?? base.limit, windowSeconds: override?.windowSeconds ?? base.windowSeconds };
     };
-    const clientKey = async (http: HttpContext): Promise<string> => {
-      const principal = http.get('authorization') && ctx.services.auth ? await ctx.services.auth.authenticate(http) : undefined;
-      return principal ? `user:${principal.user.id}` : `ip:${http.ip}`;
+    // Per user only on routes that serve signed-in callers: on login, register and the other
+    // routes that work without a session, a token must not buy a fresh budget (API.md).
+    const clientKey = async (http: HttpContext, route: RouteDefinition): Promise<string> => {
+      const auth = ctx.services.auth;
+      if (auth && route.options.auth !== undefined && http.get('authorization') !== '') {
+        const principal = await auth.authenticate(http);
+        if (principal) return `user:${principal.user.id}`;
+      }
+      return `ip:${http.ip}`;
     };
 
     ctx.services.http.addGuard(async (http, route) => {
       const policy = policyOf(route);
       if (!policy) return;
-      const decision = await state.limiter.limit(await clientKey(http), policy);
+      const decision = await state.limiter.limit(await clientKey(http, route), policy);
       const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
       http.set('RateLimit-Policy', `"${policy.group}";q=${policy.limit};w=${policy.windowSeconds}`);
       http.set('RateLimit', `"${policy.group}";r=${decision.remaining};t=${resetSeconds}`);
