@@ -187,16 +187,21 @@ describe('auth accounts', () => {
         'QwertyUiop123', // common, whatever the case
         'ｐａｓｓｗｏｒｄ１２３４', // fullwidth: "password1234" after NFKC
         email, // the account's own email
+        'password123456', // 14 characters, not in the exact list, and still a first guess
+        'Password1234!!', // a common word with the usual substitutions
+        'qwertyqwertyqwerty', // keyboard walk, repeated
       ];
       for (const password of weak) {
         const body = expectProblem(await post('/v1/auth/register', { email, password, displayName: 'Weak' }), 422, 'weak_password');
         assert.ok(body.errors?.some((e) => e.path === 'password'), JSON.stringify(body));
       }
+      const guessable = expectProblem(await post('/v1/auth/register', { email, password: 'password123456', displayName: 'Weak' }), 422, 'weak_password');
+      assert.match(String(guessable.detail), /too easy to guess: .*commonly used password/, 'the detail says why');
       assert.deepEqual(await queued(email), [], 'no account, no email');
       assert.equal((await sql('select 1 from auth_users where email_normalized = ?', [email])).length, 0);
 
       // The bounds themselves are fine.
-      await registerVerified(newEmail('twelve'), 'abcdefghij1!');
+      await registerVerified(newEmail('twelve'), 'glacier7moth');
       const long = newEmail('long');
       await registerVerified(long, 'y'.repeat(120) + 'Z1!z2@x3');
       await login(long, 'y'.repeat(120) + 'Z1!z2@x3');

@@ -15,13 +15,14 @@ import type { Env } from '../core/index.ts';
 import { runCli } from '../host/cli.ts';
 import { createScratchDatabase } from '../host/testing.ts';
 import { kernelMigrations } from '../migrations/index.ts';
+import { projectImport } from './support/paths.ts';
 
 /** The kernel's own migrations, listed and applied before every plugin's. */
 const KERNEL = kernelMigrations.map((m) => m.name);
 
-const CORE = '/work/main/core/index.ts';
-const HEALTH = '/work/main/plugins/health/index.ts';
-const VALIBOT = '/work/main/node_modules/valibot/dist/index.mjs';
+const CORE = projectImport('core/index.ts');
+const HEALTH = projectImport('plugins/health/index.ts');
+const VALIBOT = projectImport('node_modules/valibot/dist/index.mjs');
 
 /** The main config: health plus a `notes` plugin with a route and two migrations. */
 const MAIN_CONFIG = `import { defineConfig, definePlugin, Migration } from '${CORE}';

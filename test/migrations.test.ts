@@ -26,6 +26,7 @@ import { healthPlugin } from '../plugins/health/index.ts';
 import { createScratchDatabase } from '../host/testing.ts';
 import { kernelMigrations } from '../migrations/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
+import { projectImport, projectPath } from './support/paths.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Fixture plugins: alpha ← beta (beta requires alpha's service and has a foreign key to alpha's
@@ -213,7 +214,7 @@ function runEmpulse(cwd: string, args: readonly string[], vars: Record<string, s
     if (!(k in vars)) delete env[k];
   }
   if (!('DATABASE_POOL_MAX' in vars)) delete env.DATABASE_POOL_MAX;
-  const child = spawn(process.execPath, ['/work/main/host/node.ts', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [projectPath('host/node.ts'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let killed = false;
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -463,7 +464,7 @@ describe('migrations: instances booting at the same time', () => {
     // The plugin's migration first waits for a lock the test holds, so the first process sits
     // inside its migration batch while the second one is started: both are provably concurrent.
     const GATE_KEY = 727272;
-    const dir = await configDir(`import { defineConfig, definePlugin, Migration } from '/work/main/core/index.ts';
+    const dir = await configDir(`import { defineConfig, definePlugin, Migration } from '${projectImport('core/index.ts')}';
 class GateInit extends Migration {
   up() {
     this.addSql('select pg_advisory_xact_lock(${GATE_KEY})');
@@ -515,7 +516,7 @@ export default defineConfig({ plugins: [gate] });
 describe('migrations: connection pool settings', () => {
   it('migrates with the smallest pool the settings allow, and rejects a smaller one by name', { timeout: 90_000 }, async () => {
     const url = await scratchDatabase();
-    const dir = await configDir(`import { defineConfig, definePlugin, Migration } from '/work/main/core/index.ts';
+    const dir = await configDir(`import { defineConfig, definePlugin, Migration } from '${projectImport('core/index.ts')}';
 class SoloInit extends Migration {
   up() { this.addSql('create table solo_items (id serial primary key)'); }
   down() { this.addSql('drop table solo_items'); }

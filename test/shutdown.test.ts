@@ -15,11 +15,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
+import { projectImport, projectPath } from './support/paths.ts';
 
 const CONFIG = `import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, definePlugin } from '/work/main/core/index.ts';
-import { healthPlugin } from '/work/main/plugins/health/index.ts';
+import { defineConfig, definePlugin } from '${projectImport('core/index.ts')}';
+import { healthPlugin } from '${projectImport('plugins/health/index.ts')}';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const slow = definePlugin({
@@ -95,7 +96,7 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
     ...extraEnv,
   });
   // process.execPath is the Node that runs the tests (24 under npm scripts), which runs .ts itself.
-  const child = spawn(process.execPath, ['/work/main/host/node.ts', 'start'], { cwd: dir, env });
+  const child = spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: dir, env });
   const logs: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let pending = '';

@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { authHooks, type PublicUser } from '../../core/index.ts';
 import { normalizeEmail, type AuthDeps, type RequestMeta } from './deps.ts';
 import { AuthOneTimeToken, AuthSession, AuthUser } from './entities.ts';
-import { normalizePassword, passwordWeakness } from './password-policy.ts';
+import { normalizePassword } from './password-policy.ts';
 import { authProblems } from './problems.ts';
 import { randomToken, sha256Hex } from './secrets.ts';
 import { addSeconds } from './sessions.ts';
@@ -32,7 +32,7 @@ export class Accounts {
    */
   async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta): Promise<void> {
     const d = this.#d;
-    assertStrong(input.password, input.email);
+    this.#assertStrong(input.password, input.email);
     const email = input.email.trim();
     const emailNormalized = normalizeEmail(email);
     const passwordHash = await d.hasher.hash(normalizePassword(input.password));
@@ -101,7 +101,7 @@ export class Accounts {
     const live = tokenRow && !tokenRow.usedAt && tokenRow.expiresAt > new Date();
     if (!live) throw authProblems.invalid_token('The reset link is invalid, expired or already used.');
     const owner = await d.db.em().findOneOrFail(AuthUser, { id: tokenRow.userId });
-    assertStrong(password, owner.email);
+    this.#assertStrong(password, owner.email);
     const passwordHash = await d.hasher.hash(normalizePassword(password));
     const user = await d.db.transactional(async (em) => {
       const u = await this.#consume(em, token, 'reset_password');
@@ -123,7 +123,7 @@ export class Accounts {
     if (!(await d.hasher.verify(user.passwordHash, normalizePassword(current)))) {
       throw authProblems.invalid_credentials('The current password is not correct.');
     }
-    assertStrong(next, user.email, 'newPassword');
+    this.#assertStrong(next, user.email, 'newPassword');
     const passwordHash = await d.hasher.hash(normalizePassword(next));
     await d.db.transactional(async (em) => {
       const u = await em.findOneOrFail(AuthUser, { id: userId });
@@ -132,6 +132,11 @@ export class Accounts {
       await this.#revokeSessions(em, userId, 'password_changed', sessionId);
       await d.email.send('password-changed', u.email, { displayName: u.displayName, resetLink: RESET_REQUEST_LINK }, { em, requestId: meta.requestId });
     });
+  }
+
+  #assertStrong(password: string, email: string, path = 'password'): void {
+    const weakness = this.#d.passwordPolicy.weakness(password, email);
+    if (weakness) throw authProblems.weak_password(`The password ${weakness}${/[.!?]$/.test(weakness) ? '' : '.'}`, { errors: [{ path, message: weakness }] });
   }
 
   async #tellExisting(emailNormalized: string, meta: RequestMeta): Promise<void> {
@@ -195,10 +200,6 @@ export class Accounts {
   }
 }
 
-function assertStrong(password: string, email: string, path = 'password'): void {
-  const weakness = passwordWeakness(password, email);
-  if (weakness) throw authProblems.weak_password(`The password ${weakness}.`, { errors: [{ path, message: weakness }] });
-}
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && ((err as { code?: unknown }).code === '23505' || (err as { name?: string }).name === 'UniqueConstraintViolationException');

@@ -3,12 +3,14 @@ import type { Database, EmailService, Logger, LoginGate, PluginContext } from '.
 import type { AccessTokens } from './access-tokens.ts';
 import type { AuthConfig } from './config.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 
 export interface AuthDeps {
   readonly config: AuthConfig;
   readonly db: Database;
   readonly email: EmailService;
   readonly hasher: PasswordHasher;
+  readonly passwordPolicy: PasswordPolicy;
   readonly tokens: AccessTokens;
   readonly gates: LoginGate[];
   readonly logger: Logger;

@@ -10,6 +10,7 @@ import { AuthEngine } from './engine.ts';
 import { authEntities } from './entities.ts';
 import { authMigrations } from './migrations.ts';
 import { PasswordHasher } from './password-hasher.ts';
+import { PasswordPolicy } from './password-policy.ts';
 import { registerAuthRoutes } from './routes.ts';
 
 export const authPlugin = definePlugin({
@@ -35,6 +36,7 @@ export const authPlugin = definePlugin({
       db: ctx.db,
       email: ctx.services.email,
       hasher: new PasswordHasher(config.argon2, concurrency),
+      passwordPolicy: new PasswordPolicy(),
       tokens: await AccessTokens.create({
         ...(config.jwtSecret !== undefined && { secret: config.jwtSecret }),
         ...(config.jwtPrivateKey !== undefined && { privateKey: config.jwtPrivateKey }),
