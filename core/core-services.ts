@@ -10,17 +10,28 @@ export interface LifecycleService {
   isShuttingDown(): boolean;
 }
 
+/** A plugin as the route catalogue describes it (for documentation: OpenAPI, listings). */
+export interface PluginSummary {
+  readonly id: string;
+  readonly version: string;
+  readonly description: string | undefined;
+}
+
 /** The routes every plugin registered (available once the kernel has mounted them). */
 export interface RouteCatalog {
   list(): readonly RouteDefinition[];
-  /** The OpenAPI 3.1 document of those routes. */
-  openApi(): Record<string, unknown>;
+  /** The enabled plugins, in initialisation order. */
+  plugins(): readonly PluginSummary[];
+  /** The kernel's version. */
+  readonly kernelVersion: string;
 }
 
-/** Extension points of the HTTP pipeline. */
+/** Extension points of the HTTP pipeline; open while plugins initialise, closed once the kernel runs. */
 export interface HttpService {
-  /** Adds a guard to every route (call from `init`; guards run in the order added). */
+  /** Adds a guard to every route (guards run in the order added, before the body is read). */
   addGuard(guard: RouteGuard): void;
+  /** Response headers browsers may read cross-origin (CORS `Access-Control-Expose-Headers`). */
+  exposeHeaders(...names: string[]): void;
 }
 
 export const coreServices = {

@@ -3,20 +3,29 @@
  */
 export { definePlugin, configure } from './plugin/define-plugin.ts';
 export type {
+  AnyInitContext,
+  AnyPluginContext,
   ConfigProblem,
   ConfigSchema,
   ConfiguredPlugin,
   ContextOf,
   Env,
+  FullContext,
   HealthCheck,
+  InitContext,
+  InitPluginContext,
+  InitResult,
   LifecycleTimeouts,
   NoConfig,
+  OptionsOf,
   Plugin,
   PluginContext,
   PluginServices,
   PluginSpec,
   RuntimeMode,
+  StateOf,
 } from './plugin/define-plugin.ts';
+export { ExtensionPoint } from './plugin/extension-point.ts';
 export { createServiceRef } from './plugin/service-ref.ts';
 export type { OptionalServicesOf, ServiceOf, ServiceRef, ServiceRefMap, ServicesOf } from './plugin/service-ref.ts';
 export { defineHook } from './plugin/hooks.ts';
@@ -24,22 +33,44 @@ export type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } fr
 export { defineConfig, resolveConfig } from './config/define-config.ts';
 export type { ConfigInput, EmpulseConfig, HttpSettings } from './config/define-config.ts';
 export { coreServices } from './core-services.ts';
-export type { HttpService, LifecycleService, RouteCatalog } from './core-services.ts';
+export type { HttpService, LifecycleService, PluginSummary, RouteCatalog } from './core-services.ts';
 export type { CheckOutcome, CheckReport, CheckStatus, HealthService, ReadinessReport } from './health/health-registry.ts';
 export { HttpProblem, coreProblems, defineProblems, problemType } from './http/problem.ts';
 export type { FieldError, ProblemBody, ProblemDefinition, ProblemInit } from './http/problem.ts';
 export type { HttpContext, RequestState } from './http/context.ts';
 export { multiline } from './http/control-characters.ts';
+export type { RawParams, RawQuery } from './http/context.ts';
+export type { ParamsSchema, QuerySchema } from './http/plugin-router.ts';
+export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, page, paginationQuery, paginationQuerySchema } from './http/pagination.ts';
+export type { Page, PageOptions, PaginationQuery } from './http/pagination.ts';
+export { MAX_CURSOR_LENGTH, createCursorCodec, invalidCursor } from './http/cursor-codec.ts';
+export type { CursorCodec, JsonValue } from './http/cursor-codec.ts';
+export { loadOrCreateKey } from './database/kernel-keys.ts';
+export type { SqlExecutor } from './database/kernel-keys.ts';
+export { defineRouteMeta } from './http/route-meta.ts';
+export type { RouteMetaEntry, RouteMetaKey } from './http/route-meta.ts';
 export type {
   BodySchema,
   HttpMethod,
   PluginRouter,
-  RateLimitDeclaration,
   RouteDefinition,
   RouteGuard,
   RouteHandler,
   RouteOptions,
+  RouteBody,
 } from './http/plugin-router.ts';
+export { multipartBody, streamBody } from './http/body/kinds.ts';
+export type {
+  MultipartBody,
+  MultipartBodyInit,
+  MultipartBodyOptions,
+  MultipartFieldPart,
+  MultipartFilePart,
+  MultipartPart,
+  StreamBodyInit,
+  StreamBodyOptions,
+  UploadBody,
+} from './http/body/kinds.ts';
 export type { Database, DatabaseConfig } from './database/database.ts';
 export { Migration } from './database/migration-entry.ts';
 export type { MigrationEntry } from './database/migration-entry.ts';
@@ -49,11 +80,5 @@ export type { BootOptions, KernelOptions, KernelState, PluginDescription } from 
 export { BootError, formatProblem } from './kernel/boot-error.ts';
 export type { BootProblem } from './kernel/boot-error.ts';
 export { KERNEL_VERSION } from './kernel/version.ts';
-export { createLogger } from './logging/create-logger.ts';
+export { createLogger, extendRedaction } from './logging/create-logger.ts';
 export type { LogFn, Logger, LogLevel } from './logging/logger.ts';
-export { authHooks, authServiceRef } from './contracts/auth.ts';
-export type { AuthService, LoginAttempt, LoginGate, LoginOutcome, Principal, PublicUser, Role } from './contracts/auth.ts';
-export { emailServiceRef } from './contracts/email.ts';
-export type { AppLink, EmailService, EmailTemplateName, EmailTemplates, SendOptions } from './contracts/email.ts';
-export { lockoutServiceRef } from './contracts/lockout.ts';
-export type { LockoutService, LockoutStatus } from './contracts/lockout.ts';

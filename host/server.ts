@@ -22,9 +22,13 @@ export interface RunningServer {
 
 export async function serve(kernel: Kernel, options: ServeOptions): Promise<RunningServer> {
   const server = createServer(kernel.callback());
-  // Slowloris guards: a client must send its headers and body in reasonable time.
+  // Slowloris guard: a client must send its request headers within 20 s.
   server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
+  // No whole-request deadline at the socket level: it would cut a 1 GiB upload on a slow link
+  // however steadily it flows. The body is bounded per route instead: every route has a time
+  // budget (30 s by default, upload routes their own overall cap) and upload routes an idle
+  // timeout, each answering 503 and closing the connection.
+  server.requestTimeout = 0;
   server.keepAliveTimeout = 5_000;
 
   let inFlight = 0;

@@ -19,6 +19,8 @@ const CORE_SUITE = [
   'test/kernel-lifecycle.test.ts',
   'test/hooks.test.ts',
   'test/core-portability.test.ts',
+  'test/request-validation.test.ts',
+  'test/pagination.test.ts',
 ];
 
 const suite = spawnSync(deno, ['test', ...PERMISSIONS, '--no-check', ...CORE_SUITE], { stdio: 'inherit' });

@@ -148,7 +148,7 @@ describe('auth accounts', () => {
       assert.ok(notice.text?.includes(`${APP}/forgot-password`), notice.text);
       // One verification email (the first registration's) and nothing else.
       assert.equal(mailbox.all(email, SUBJECT.verify).length, 1);
-      assert.deepEqual(await queued(email), ['verify-email', 'account-exists']);
+      assert.deepEqual(await queued(email), ['auth.verify-email', 'auth.account-exists']);
       const rows = await sql<{ n: string }>('select count(*)::int as n from auth_users where email_normalized = ?', [email]);
       assert.equal(Number(rows[0]?.n), 1);
 
@@ -227,7 +227,7 @@ describe('auth accounts', () => {
       assert.equal(a.body, b.body);
       const rows = await sql<{ n: number }>('select count(*)::int as n from auth_users where email_normalized = ?', [email]);
       assert.equal(Number(rows[0]?.n), 1);
-      assert.deepEqual((await queued(email)).sort(), ['account-exists', 'verify-email']);
+      assert.deepEqual((await queued(email)).sort(), ['auth.account-exists', 'auth.verify-email']);
       await mailbox.waitFor(email, SUBJECT.verify);
       await mailbox.waitFor(email, SUBJECT.exists);
     });
@@ -307,7 +307,7 @@ describe('auth accounts', () => {
       assert.equal(r3.body, r1.body);
       assert.equal((await post('/v1/auth/forgot-password', { email })).statusCode, 202);
       await mailbox.waitFor(email, SUBJECT.reset);
-      assert.deepEqual(await queued(email), ['verify-email', 'verify-email', 'password-reset']);
+      assert.deepEqual(await queued(email), ['auth.verify-email', 'auth.verify-email', 'auth.password-reset']);
       assert.equal(mailbox.all(email, SUBJECT.verify).length, 2);
     });
   });
@@ -433,7 +433,7 @@ describe('auth accounts', () => {
       assert.ok(weak.errors?.some((e) => e.path === 'newPassword'), JSON.stringify(weak));
       expectProblem(await change({ currentPassword: PASSWORD, newPassword: 'tooshort' }), 422, 'weak_password');
       assert.equal((await me(other.accessToken)).statusCode, 200, 'failed attempts revoke nothing');
-      assert.deepEqual(await queued(email), ['verify-email']);
+      assert.deepEqual(await queued(email), ['auth.verify-email']);
 
       const NEW = 'a fresh passphrase!';
       const ok = await change({ currentPassword: PASSWORD, newPassword: NEW });

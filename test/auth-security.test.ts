@@ -7,17 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
-import {
-  authHooks,
-  authServiceRef,
-  configure,
-  definePlugin,
-  HttpProblem,
-  type AuthService,
-  type LoginAttempt,
-  type LoginOutcome,
-  type PayloadOf,
-} from '../core/index.ts';
+import { configure, definePlugin, HttpProblem, type PayloadOf } from '../core/index.ts';
+import { authHooks, authServiceRef, type AuthService, type LoginAttempt, type LoginOutcome } from '../plugins/auth/contract.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';

@@ -41,21 +41,55 @@ describe('core portability', () => {
     });
   }
 
-  it('no plugin imports another plugin, and the core imports no plugin', () => {
+  it('the core imports no plugin; plugins import the core only through its public API and each other only through contract files', () => {
     const offences: string[] = [];
-    for (const file of tsFiles(join(root, 'core'))) {
-      if (/from\s+['"][./]*plugins\//.test(readFileSync(file, 'utf8'))) offences.push(relative(root, file));
+    for (const folder of ['core', 'migrations']) {
+      for (const file of tsFiles(join(root, folder))) {
+        for (const spec of importsOf(file)) {
+          const target = relative(root, resolve(dirname(file), spec));
+          if (target.startsWith('plugins/') || target.startsWith('examples/')) offences.push(`${relative(root, file)} imports ${spec}`);
+        }
+      }
     }
-    for (const plugin of readdirSync(join(root, 'plugins'))) {
-      for (const file of tsFiles(join(root, 'plugins', plugin))) {
-        for (const m of readFileSync(file, 'utf8').matchAll(/from\s+['"]([^'"]+)['"]/g)) {
-          const spec = m[1]!;
-          if (!spec.startsWith('.')) continue;
-          const target = relative(join(root, 'plugins'), resolve(dirname(file), spec));
-          if (!target.startsWith('..') && !target.startsWith(`${plugin}/`)) offences.push(`${relative(root, file)} imports ${spec}`);
+    for (const base of ['plugins', 'examples']) {
+      for (const plugin of readdirSync(join(root, base))) {
+        for (const file of tsFiles(join(root, base, plugin))) {
+          if (file.endsWith('.test.ts')) continue; // a plugin's tests may assemble a kernel of several plugins
+          for (const spec of importsOf(file)) {
+            const target = relative(root, resolve(dirname(file), spec));
+            const own = target.startsWith(`${base}/${plugin}/`);
+            const otherContract = /^plugins\/[a-z0-9-]+\/contract\.ts$/.test(target);
+            const corePublic = target === 'core/index.ts';
+            if (!own && !otherContract && !corePublic) offences.push(`${relative(root, file)} imports ${spec}`);
+          }
         }
       }
     }
     assert.deepEqual(offences, []);
   });
+
+  it('contract files hold declarations only: they import nothing but the core API and other contracts', () => {
+    const offences: string[] = [];
+    for (const plugin of readdirSync(join(root, 'plugins'))) {
+      const file = join(root, 'plugins', plugin, 'contract.ts');
+      let specs: string[];
+      try {
+        specs = importsOf(file);
+      } catch {
+        continue; // a plugin without a contract offers nothing to others
+      }
+      for (const spec of specs) {
+        const target = relative(root, resolve(dirname(file), spec));
+        const allowed = target === 'core/index.ts' || /^plugins\/[a-z0-9-]+\/contract\.ts$/.test(target);
+        if (spec.startsWith('.') && !allowed) offences.push(`${relative(root, file)} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offences, []);
+  });
 });
+
+/** Relative import specifiers of a file (`from '…'` and `import('…')`). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from\s+|import\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!).filter((spec) => spec.startsWith('.'));
+}

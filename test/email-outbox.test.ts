@@ -10,12 +10,14 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { BootError, configure, type EmailService, type Env } from '../core/index.ts';
+import { BootError, configure, type Env } from '../core/index.ts';
+import type { EmailService } from '../plugins/email/contract.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger, type CapturedLogs } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
 import { emailConsumer } from './support/email-consumer.ts';
+import { authEmails } from '../plugins/auth/emails.ts';
 
 
 const OUTBOX_LOG = 'email written to the development outbox';
@@ -56,7 +58,7 @@ describe('email plugin, development outbox on the embedded database', () => {
     return r;
   };
   const verify = (to: string, token: string) =>
-    email.send('verify-email', to, { displayName: 'Lou', link: { path: '/verify-email', query: { token } }, expiresInHours: 24 }, { requestId: `req-${to}` });
+    email.send(authEmails.verifyEmail, to, { displayName: 'Lou', link: { path: '/verify-email', query: { token } }, expiresInHours: 24 }, { requestId: `req-${to}` });
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'empulse-email-'));
@@ -157,7 +159,7 @@ describe('email plugin, development outbox on the embedded database', () => {
     }
   });
 
-  it('outside production without any key, warns once per process that queued mail will not survive a restart', async () => {
+  it('outside production without any key, each kernel warns once that its queued mail will not survive a restart (no key is shared across kernels)', async () => {
     const noKeys = { DATA_DIR: dataDir };
     const firstLogs = captureLogger('debug');
     const first = await boot({ env: noKeys, logs: firstLogs });
@@ -165,14 +167,15 @@ describe('email plugin, development outbox on the embedded database', () => {
       const warnings = firstLogs.lines.filter((l) => l.level === 'warn' && /will not survive a restart/.test(String(l.msg)));
       assert.equal(warnings.length, 1);
       await verify('random-key@example.test', 'tok-random');
-      await until('delivery with the per-process key', () => firstLogs.lines.find((l) => l.msg === OUTBOX_LOG && l.to === 'random-key@example.test'));
+      await until('delivery with the kernel\'s own key', () => firstLogs.lines.find((l) => l.msg === OUTBOX_LOG && l.to === 'random-key@example.test'));
     } finally {
       await first.close();
     }
     const secondLogs = captureLogger('debug');
     const second = await boot({ env: noKeys, logs: secondLogs });
     await second.close();
-    assert.ok(!secondLogs.text().includes('will not survive a restart'), 'said once per process');
+    const again = secondLogs.lines.filter((l) => l.level === 'warn' && /will not survive a restart/.test(String(l.msg)));
+    assert.equal(again.length, 1, 'a second kernel has a key of its own, and says so once');
   });
 });
 

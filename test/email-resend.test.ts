@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configure, type EmailService } from '../core/index.ts';
+import { configure } from '../core/index.ts';
+import type { EmailService } from '../plugins/email/contract.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
 import { emailConsumer } from './support/email-consumer.ts';
+import { authEmails } from '../plugins/auth/emails.ts';
 
 interface Recorded {
   readonly method: string;
@@ -100,7 +102,7 @@ describe('email plugin through Resend', () => {
       return r?.status === status ? r : undefined;
     });
   const reset = (to: string, token = randomBytes(24).toString('base64url')) =>
-    email.send('password-reset', to, { displayName: 'Ada', link: { path: '/reset-password', query: { token } }, expiresInMinutes: 30 }, { requestId: `req-${to}` });
+    email.send(authEmails.passwordReset, to, { displayName: 'Ada', link: { path: '/reset-password', query: { token } }, expiresInMinutes: 30 }, { requestId: `req-${to}` });
 
   before(async () => {
     await resend.start();
@@ -131,7 +133,7 @@ describe('email plugin through Resend', () => {
 
   it('posts the message to /emails with the key, an idempotency key and both parts', async () => {
     const token = randomBytes(24).toString('base64url');
-    await email.send('verify-email', 'ada@example.test', { displayName: 'Ada', link: { path: '/verify-email', query: { token } }, expiresInHours: 24 });
+    await email.send(authEmails.verifyEmail, 'ada@example.test', { displayName: 'Ada', link: { path: '/verify-email', query: { token } }, expiresInHours: 24 });
     const [req] = await until('the request', () => (resend.sends('ada@example.test').length ? resend.sends('ada@example.test') : undefined));
     assert.ok(req);
     assert.equal(req.method, 'POST');

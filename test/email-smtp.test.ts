@@ -11,12 +11,13 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { configure, type EmailService, type SendOptions } from '../core/index.ts';
+import { configure } from '../core/index.ts';
+import type { EmailService, SendOptions } from '../plugins/email/contract.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { captureLogger, type CapturedLogs } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
-import { emailConsumer } from './support/email-consumer.ts';
+import { emailConsumer, sendByName } from './support/email-consumer.ts';
 
 type Behaviour = 'accept' | 'defer' | 'reject' | 'hang';
 
@@ -102,8 +103,7 @@ describe('email plugin over SMTP', () => {
   // A consumer plugin, as auth is: it only knows the contract.
   const sender = emailConsumer((service) => (email = service));
   const outboxKey = randomBytes(32).toString('base64url');
-  const send = (template: string, to: string, data: unknown, options?: SendOptions) =>
-    (email.send as (t: string, to: string, d: unknown, o?: SendOptions) => Promise<void>)(template, to, data, options);
+  const send = (template: string, to: string, data: unknown, options?: SendOptions) => sendByName(email, template, to, data, options);
 
   const plugins = () => [
     configure(emailPlugin, {
@@ -144,35 +144,35 @@ describe('email plugin over SMTP', () => {
 
   const cases = [
     {
-      template: 'verify-email',
+      template: 'auth.verify-email',
       data: (tok: string) => ({ displayName: 'Nina <b>&', link: { path: '/verify-email', query: { token: tok } }, expiresInHours: 24 }),
       subject: 'Confirm your email address',
       path: '/verify-email',
       mentions: ['24 hours', 'Hi Nina <b>&,'],
     },
     {
-      template: 'account-exists',
+      template: 'auth.account-exists',
       data: (tok: string) => ({ displayName: 'Nina', loginLink: { path: '/login' }, resetLink: { path: '/reset-password', query: { token: tok } } }),
       subject: 'You already have an Empulse account',
       path: '/reset-password',
       mentions: [`${APP}/login`],
     },
     {
-      template: 'password-reset',
+      template: 'auth.password-reset',
       data: (tok: string) => ({ displayName: 'Nina', link: { path: '/reset-password', query: { token: tok } }, expiresInMinutes: 30 }),
       subject: 'Reset your Empulse password',
       path: '/reset-password',
       mentions: ['30 minutes'],
     },
     {
-      template: 'password-changed',
+      template: 'auth.password-changed',
       data: (tok: string) => ({ displayName: 'Nina', resetLink: { path: '/forgot-password', query: { token: tok } } }),
       subject: 'Your Empulse password was changed',
       path: '/forgot-password',
       mentions: ['If you did not'],
     },
     {
-      template: 'account-locked',
+      template: 'lockout.account-locked',
       data: (tok: string) => ({ lockedUntil: new Date('2030-01-02T03:04:00Z'), resetLink: { path: '/forgot-password', query: { token: tok } } }),
       subject: 'Sign-in to your Empulse account is paused',
       path: '/forgot-password',
@@ -205,7 +205,7 @@ describe('email plugin over SMTP', () => {
       for (const m of c.mentions) assert.ok(mail.text.includes(m), `the text mentions ${m}`);
       assert.ok(typeof mail.html === 'string' && mail.html.includes(`href="${link}"`), 'the HTML part links the same URL');
       assert.ok(!mail.html.includes('<b>&'), 'user data is escaped in HTML');
-      if (c.template === 'verify-email') assert.ok(mail.html.includes('Nina &#60;b&#62;&#38;'));
+      if (c.template === 'auth.verify-email') assert.ok(mail.html.includes('Nina &#60;b&#62;&#38;'));
 
       const sent = await until('the row to be marked sent', async () => {
         const r = await row(to);
@@ -232,7 +232,7 @@ describe('email plugin over SMTP', () => {
     const to = 'rolled-back@example.test';
     await assert.rejects(
       t.kernel.database.transactional(async (em) => {
-        await send('password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }, { em });
+        await send('auth.password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }, { em });
         assert.equal((await em.execute('select 1 from email_outbox where recipient = ?', [to])).length, 1, 'queued inside the transaction');
         throw new Error('the caller failed');
       }),
@@ -240,21 +240,21 @@ describe('email plugin over SMTP', () => {
     );
     assert.deepEqual(await rows(to), []);
     // And the worker has nothing to send for it: a later message overtakes it with no trace of the first.
-    await send('password-changed', 'after-rollback@example.test', { displayName: 'Nina', resetLink: { path: '/forgot-password' } });
+    await send('auth.password-changed', 'after-rollback@example.test', { displayName: 'Nina', resetLink: { path: '/forgot-password' } });
     await until('the later message', () => smtp.to('after-rollback@example.test'));
     assert.equal(smtp.to(to), undefined);
   });
 
   it('refuses a recipient that is not an email address, queuing nothing', async () => {
-    await assert.rejects(send('password-changed', 'not an address', { displayName: 'x', resetLink: { path: '/' } }), TypeError);
-    await assert.rejects(send('password-changed', 'a@example.test\r\nBcc: b@example.test', { displayName: 'x', resetLink: { path: '/' } }), TypeError);
+    await assert.rejects(send('auth.password-changed', 'not an address', { displayName: 'x', resetLink: { path: '/' } }), TypeError);
+    await assert.rejects(send('auth.password-changed', 'a@example.test\r\nBcc: b@example.test', { displayName: 'x', resetLink: { path: '/' } }), TypeError);
     assert.deepEqual(await rows('not an address'), []);
   });
 
   it('retries with growing delays while the server defers, then delivers', async () => {
     smtp.behaviour = 'defer';
     const to = 'deferred@example.test';
-    await send('password-reset', to, { displayName: 'Nina', link: { path: '/reset-password', query: { token: token() } }, expiresInMinutes: 30 }, { requestId: 'req-retry' });
+    await send('auth.password-reset', to, { displayName: 'Nina', link: { path: '/reset-password', query: { token: token() } }, expiresInMinutes: 30 }, { requestId: 'req-retry' });
     const seen: OutboxRow[] = [];
     await until('three failed attempts', async () => {
       const r = await row(to);
@@ -283,7 +283,7 @@ describe('email plugin over SMTP', () => {
     smtp.behaviour = 'reject';
     const to = 'unknown-user@example.test';
     try {
-      await send('password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } });
+      await send('auth.password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } });
       const failed = await until('the row marked failed', async () => ((await row(to)).status === 'failed' ? row(to) : undefined));
       assert.equal(failed.attempts, 1);
       assert.match(failed.last_error ?? '', /550/);
@@ -296,7 +296,7 @@ describe('email plugin over SMTP', () => {
     smtp.behaviour = 'defer';
     const to = 'always-busy@example.test';
     try {
-      await send('password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }, { requestId: 'req-give-up' });
+      await send('auth.password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }, { requestId: 'req-give-up' });
       // maxAttempts defaults to 8; with 20–80 ms between attempts this takes well under a second.
       const failed = await until('the row marked failed', async () => ((await row(to)).status === 'failed' ? row(to) : undefined));
       assert.equal(failed.attempts, 8);
@@ -334,14 +334,14 @@ describe('email plugin over SMTP', () => {
       // Alternate instances, so both workers are nudged and compete for the same rows.
       await Promise.all(
         recipients.map((to, i) =>
-          (i % 2 ? otherService : firstService).send('password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }),
+          sendByName(i % 2 ? otherService : firstService, 'auth.password-changed', to, { displayName: 'Nina', resetLink: { path: '/forgot-password' } }),
         ),
       );
       await until('all 30 messages', () => recipients.every((to) => smtp.to(to)));
       for (const to of recipients) {
         assert.equal(smtp.received.filter((m) => (m.to as AddressObject).value[0]?.address === to).length, 1, `${to} got one message`);
       }
-      const sentBy = (l: CapturedLogs) => l.lines.filter((line) => line.msg === 'email sent' && line.template === 'password-changed').length;
+      const sentBy = (l: CapturedLogs) => l.lines.filter((line) => line.msg === 'email sent' && line.template === 'auth.password-changed').length;
       const byOther = sentBy(otherLogs);
       assert.ok(byOther > 0 && byOther < 30, `both instances delivered some (the second one: ${byOther})`);
     } finally {
@@ -354,7 +354,7 @@ describe('email plugin over SMTP', () => {
     smtp.behaviour = 'hang';
     const to = 'restart@example.test';
     const before = smtp.dataCommands;
-    await send('verify-email', to, { displayName: 'Nina', link: { path: '/verify-email', query: { token: token() } }, expiresInHours: 24 });
+    await send('auth.verify-email', to, { displayName: 'Nina', link: { path: '/verify-email', query: { token: token() } }, expiresInHours: 24 });
     await until('the server to hold the message', () => smtp.dataCommands > before);
 
     const started = performance.now();

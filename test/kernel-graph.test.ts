@@ -71,8 +71,8 @@ describe('dependency graph', () => {
   });
 
   it('names a two-plugin cycle in full', () => {
-    const a = definePlugin({ id: 'a', version: '1.0.0', provides: { a: aRef }, requires: { b: bRef }, init: () => ({ a: { a: true as const } }) });
-    const b = definePlugin({ id: 'b', version: '1.0.0', provides: { b: bRef }, requires: { a: aRef }, init: () => ({ b: { b: true as const } }) });
+    const a = definePlugin({ id: 'a', version: '1.0.0', provides: { a: aRef }, requires: { b: bRef }, init: () => ({ services: { a: { a: true as const } } }) });
+    const b = definePlugin({ id: 'b', version: '1.0.0', provides: { b: bRef }, requires: { a: aRef }, init: () => ({ services: { b: { b: true as const } } }) });
     const err = planError([a, b]);
     const cycles = err.problems.filter((p) => p.message.includes('cycle'));
     assert.equal(cycles.length, 1, err.message);
@@ -80,9 +80,9 @@ describe('dependency graph', () => {
   });
 
   it('names a longer cycle in full, once', () => {
-    const a = definePlugin({ id: 'a', version: '1.0.0', provides: { a: aRef }, requires: { c: cRef }, init: () => ({ a: { a: true as const } }) });
-    const b = definePlugin({ id: 'b', version: '1.0.0', provides: { b: bRef }, requires: { a: aRef }, init: () => ({ b: { b: true as const } }) });
-    const c = definePlugin({ id: 'c', version: '1.0.0', provides: { c: cRef }, requires: { b: bRef }, init: () => ({ c: { c: true as const } }) });
+    const a = definePlugin({ id: 'a', version: '1.0.0', provides: { a: aRef }, requires: { c: cRef }, init: () => ({ services: { a: { a: true as const } } }) });
+    const b = definePlugin({ id: 'b', version: '1.0.0', provides: { b: bRef }, requires: { a: aRef }, init: () => ({ services: { b: { b: true as const } } }) });
+    const c = definePlugin({ id: 'c', version: '1.0.0', provides: { c: cRef }, requires: { b: bRef }, init: () => ({ services: { c: { c: true as const } } }) });
     const err = planError([a, b, c]);
     const cycles = err.problems.filter((p) => p.message.includes('cycle'));
     assert.equal(cycles.length, 1, err.message);
@@ -90,8 +90,8 @@ describe('dependency graph', () => {
   });
 
   it('refuses two plugins providing the same service, naming both', () => {
-    const first = definePlugin({ id: 'first', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ clock: { now: () => 1 } }) });
-    const second = definePlugin({ id: 'second', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ clock: { now: () => 2 } }) });
+    const first = definePlugin({ id: 'first', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ services: { clock: { now: () => 1 } } }) });
+    const second = definePlugin({ id: 'second', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ services: { clock: { now: () => 2 } } }) });
     const err = planError([first, second]);
     assert.equal(err.problems.length, 1);
     const problem = problemOf(err, 'second');
@@ -134,7 +134,7 @@ describe('dependency graph', () => {
       provides: { a: aRef },
       init: () => {
         inits.push('a');
-        return { a: { a: true as const } };
+        return { services: { a: { a: true as const } } };
       },
     });
     const b = definePlugin({
@@ -145,7 +145,7 @@ describe('dependency graph', () => {
       init: (ctx) => {
         assert.deepEqual(ctx.services.a, { a: true });
         inits.push('b');
-        return { b: { b: true as const } };
+        return { services: { b: { b: true as const } } };
       },
     });
     const c = definePlugin({
@@ -183,7 +183,7 @@ describe('dependency graph', () => {
         });
       },
     });
-    const clock = definePlugin({ id: 'clock', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ clock: { now: () => 42 } }) });
+    const clock = definePlugin({ id: 'clock', version: '1.0.0', provides: { clock: clockRef }, init: () => ({ services: { clock: { now: () => 42 } } }) });
 
     it('are undefined when no plugin provides them', async () => {
       seen.length = 0;

@@ -42,7 +42,7 @@ function chain(calls: string[], overrides: Partial<Record<'a' | 'b' | 'c', Recor
     timeouts: overrides.a?.timeouts ?? {},
     init: async () => {
       await record('a', 'init');
-      return { a: { name: 'a' } };
+      return { services: { a: { name: 'a' } } };
     },
     start: async () => {
       await record('a', 'start');
@@ -59,7 +59,7 @@ function chain(calls: string[], overrides: Partial<Record<'a' | 'b' | 'c', Recor
     timeouts: overrides.b?.timeouts ?? {},
     init: async () => {
       await record('b', 'init');
-      return { b: { name: 'b' } };
+      return { services: { b: { name: 'b' } } };
     },
     start: async () => {
       await record('b', 'start');
@@ -187,7 +187,7 @@ describe('kernel lifecycle', () => {
       id: 'partial',
       version: '1.0.0',
       provides: { a: aRef, b: bRef },
-      init: () => ({ a: { name: 'a' } }) as never,
+      init: () => ({ services: { a: { name: 'a' } } }) as never,
     });
     await bootFailure([partial], (err) => {
       assert.equal(err.problems[0]!.plugin, 'partial');
@@ -299,7 +299,7 @@ describe('kernel lifecycle', () => {
       provides: { counter: counterRef },
       init: () => {
         let n = 0;
-        return { counter: { next: () => ++n } };
+        return { services: { counter: { next: () => ++n } } };
       },
     });
     const reader = definePlugin({

@@ -6,7 +6,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { configure, lockoutServiceRef, definePlugin, type LockoutService } from '../core/index.ts';
+import { configure, definePlugin } from '../core/index.ts';
+import { lockoutServiceRef, type LockoutService } from '../plugins/lockout/contract.ts';
 import { createScratchDatabase, createTestKernel, type TestKernel } from '../host/testing.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';

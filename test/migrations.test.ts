@@ -55,7 +55,7 @@ const alpha = definePlugin({
   id: 'alpha',
   version: '1.0.0',
   provides: { alpha: alphaRef },
-  init: () => ({ alpha: { name: 'alpha' } }),
+  init: () => ({ services: { alpha: { name: 'alpha' } } }),
   migrations: [
     { name: 'alpha/0001_init', class: AlphaInit },
     { name: 'alpha/0002_seed', class: AlphaSeed },

@@ -5,6 +5,8 @@ import { definePlugin } from '../core/index.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
+import { rateLimit } from '../plugins/ratelimit/contract.ts';
+import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
 
 const items = definePlugin({
   id: 'items',
@@ -12,7 +14,7 @@ const items = definePlugin({
   routes(router) {
     router.post(
       '/v1/items',
-      { body: v.object({ name: v.pipe(v.string(), v.minLength(1)), count: v.optional(v.number()) }), rateLimit: { group: 'items.create', limit: 5, windowSeconds: 60 }, summary: 'Create an item', responses: { 201: 'The item' }, problems: ['duplicate_item'] },
+      { body: v.object({ name: v.pipe(v.string(), v.minLength(1)), count: v.optional(v.number()) }), meta: [rateLimit({ group: 'items.create', limit: 5, windowSeconds: 60 })], summary: 'Create an item', responses: { 201: 'The item' }, problems: ['duplicate_item'] },
       (http) => {
         http.status = 201;
       },
@@ -26,7 +28,7 @@ const items = definePlugin({
 describe('openapi plugin', () => {
   let t: TestKernel;
   before(async () => {
-    t = await createTestKernel({ plugins: [healthPlugin, openApiPlugin, items] });
+    t = await createTestKernel({ plugins: [healthPlugin, openApiPlugin, ratelimitPlugin, items] });
   });
   after(() => t.close());
 

@@ -10,6 +10,7 @@ import { configure, definePlugin } from '../core/index.ts';
 import { createScratchDatabase, createTestKernel, type TestKernel } from '../host/testing.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
+import { rateLimit } from '../plugins/ratelimit/contract.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { lockoutPlugin } from '../plugins/lockout/index.ts';
@@ -27,7 +28,7 @@ function limitedPlugin(group: string) {
     id: 'limited',
     version: '1.0.0',
     routes(router) {
-      router.get('/v1/limited/strict', { auth: 'optional', rateLimit: { group, limit: 3, windowSeconds: 60 } }, (http) => {
+      router.get('/v1/limited/strict', { auth: 'optional', meta: [rateLimit({ group, limit: 3, windowSeconds: 60 })] }, (http) => {
         http.body = { ok: true };
       });
       router.get('/v1/limited/open', (http) => {

@@ -49,15 +49,8 @@ export function controlCharacterErrors(value: unknown, schema?: v.GenericSchema<
     if (typeof node === 'string') {
       let unwrapped = s;
       while (unwrapped?.wrapped && !isMultiline(unwrapped)) unwrapped = unwrapped.wrapped;
-      const pattern = isMultiline(unwrapped) ? MULTI_LINE : SINGLE_LINE;
-      if (pattern.test(node)) {
-        errors.push({
-          path,
-          message: pattern === MULTI_LINE
-            ? 'must not contain control characters (only tab and newline are allowed here)'
-            : 'must not contain control characters (U+0000–U+001F, U+007F)',
-        });
-      }
+      const error = controlCharacterError(node, path, isMultiline(unwrapped));
+      if (error) errors.push(error);
     } else if (Array.isArray(node)) {
       node.forEach((item, i) => walk(item, child(s, i), path === '' ? String(i) : `${path}.${i}`));
     } else if (node !== null && typeof node === 'object') {
@@ -70,4 +63,18 @@ export function controlCharacterErrors(value: unknown, schema?: v.GenericSchema<
   };
   walk(value, schema as AnySchema | undefined, '');
   return errors;
+}
+
+/**
+ * The `errors[]` entry for one text value that holds a control character (undefined when it is
+ * clean). For text that arrives outside a JSON body, such as multipart fields and file names.
+ */
+export function controlCharacterError(text: string, path: string, multiline = false): FieldError | undefined {
+  if (!(multiline ? MULTI_LINE : SINGLE_LINE).test(text)) return undefined;
+  return {
+    path,
+    message: multiline
+      ? 'must not contain control characters (only tab and newline are allowed here)'
+      : 'must not contain control characters (U+0000–U+001F, U+007F)',
+  };
 }

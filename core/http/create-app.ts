@@ -32,6 +32,8 @@ export interface HttpAppOptions {
   readonly routes: readonly RouteDefinition[];
   /** Guards every route runs before its body is read (read when routes are mounted). */
   readonly guards: readonly RouteGuard[];
+  /** Headers plugins add to CORS' exposed list (e.g. the ratelimit plugin's `RateLimit`). */
+  readonly exposedHeaders: readonly string[];
   readonly forkEm: () => SqlEntityManager;
   /** True once shutdown began: responses then ask clients to close keep-alive connections. */
   readonly isDraining: () => boolean;
@@ -78,6 +80,11 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
       ctx.body = toProblemBody(problem, state.requestId);
     } finally {
       if (options.isDraining()) ctx.set('Connection', 'close');
+      // Answered before the body fully arrived (refused, too large, not found, or a handler that
+      // did not read it): close after the answer rather than let Node read the rest of a body
+      // nobody wants (up to whatever Content-Length was declared) to keep the connection alive.
+      // `complete` is Node's (and Deno's node:http) "the whole request was received".
+      if ((ctx.req as { complete?: boolean }).complete === false) ctx.set('Connection', 'close');
       if (logger.level === 'info' || logger.level === 'debug' || logger.level === 'trace') {
         logger.info(
           {
@@ -124,7 +131,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
           return allowed.has(origin) ? origin : '';
         },
         credentials: true,
-        exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        exposeHeaders: [...new Set(['X-Request-Id', 'Retry-After', 'WWW-Authenticate', ...options.exposedHeaders])],
         maxAge: 600,
       }),
     );

@@ -11,6 +11,8 @@ export class LazyRequestState implements RequestState {
   readonly requestId: string;
   readonly traceparent: string | undefined;
   body: unknown = undefined;
+  query: unknown = undefined;
+  params: unknown = undefined;
   secure = false;
   #log: Logger | undefined;
   #em: SqlEntityManager | undefined;

@@ -1,6 +1,7 @@
 /**
  * The middleware the kernel puts in front of each route handler: its time budget, then its body
- * handling (JSON parsing with a size limit, media-type check, schema validation).
+ * handling (JSON parsing with a size limit, media-type check, schema validation; or, on upload
+ * routes, the body streamed under its body kind's limits, see body/upload-middleware.ts).
  */
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
@@ -10,6 +11,9 @@ import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
 import { controlCharacterErrors } from './control-characters.ts';
 import { coreProblems } from './problem.ts';
 import type { LazyRequestState } from './request-state.ts';
+import { validateRequest } from './validate-request.ts';
+import { DEFAULT_UPLOAD_TIMEOUT_MS } from './body/kinds.ts';
+import { uploadBody } from './body/upload-middleware.ts';
 
 type Mw = Middleware<LazyRequestState & HttpContext['state'], HttpContext>;
 
@@ -19,7 +23,10 @@ export interface RouteDefaults {
 }
 
 export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults, guards: readonly RouteGuard[]): Mw[] {
-  const timeoutMs = route.options.timeoutMs ?? defaults.requestTimeoutMs;
+  const upload = route.upload;
+  // Upload routes get an hour by default, not the kernel's whole-request budget; their body kind
+  // adds an idle timeout for the client's silence.
+  const timeoutMs = route.options.timeoutMs ?? (upload ? DEFAULT_UPLOAD_TIMEOUT_MS : defaults.requestTimeoutMs);
   const chain: Mw[] = [timeBudget(timeoutMs)];
   if (guards.length > 0) {
     chain.push(async (ctx, next) => {
@@ -27,7 +34,9 @@ export function routeMiddleware(route: RouteDefinition, defaults: RouteDefaults,
       return next();
     });
   }
-  const parsesJson = !route.options.rawBody && route.method !== 'GET' && route.method !== 'DELETE';
+  chain.push(validateRequest(route)); // path parameters and query string, before the body is read
+  if (upload) chain.push(uploadBody(upload));
+  const parsesJson = !upload && route.method !== 'GET' && route.method !== 'DELETE';
   if (parsesJson) chain.push(jsonBody(route.options.bodyLimitBytes ?? defaults.bodyLimitBytes));
   if (route.options.body || parsesJson) chain.push(validateBody(route.options.body));
   chain.push(async (ctx, next) => {

@@ -16,7 +16,9 @@ export interface GraphResult {
 }
 
 /** `coreServiceIds` are provided by the kernel itself and need no plugin. */
-export function resolveGraph(plugins: readonly Plugin[], coreServiceIds: ReadonlySet<string>): GraphResult {
+/** `given`: services set from outside the plugins (the test kit's fakes); they count as provided. */
+export function resolveGraph(plugins: readonly Plugin[], kernelServiceIds: ReadonlySet<string>, given: ReadonlySet<string> = new Set()): GraphResult {
+  const coreServiceIds = new Set([...kernelServiceIds, ...given]);
   const problems: BootProblem[] = [];
   const byId = new Map<string, Plugin>();
   for (const p of plugins) {
@@ -28,7 +30,9 @@ export function resolveGraph(plugins: readonly Plugin[], coreServiceIds: Readonl
   for (const p of byId.values()) {
     for (const ref of Object.values(p.provides ?? {})) {
       const other = providers.get(ref.id);
-      if (coreServiceIds.has(ref.id)) {
+      if (given.has(ref.id)) {
+        problems.push({ plugin: p.id, path: `provides.${ref.id}`, message: `service "${ref.id}" is also given as a fake (services): leave one out` });
+      } else if (coreServiceIds.has(ref.id)) {
         problems.push({ plugin: p.id, path: `provides.${ref.id}`, message: `service "${ref.id}" is provided by the kernel itself` });
       } else if (other !== undefined) {
         problems.push({ plugin: p.id, path: `provides.${ref.id}`, message: `service "${ref.id}" is also provided by plugin "${other}"` });

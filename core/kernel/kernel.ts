@@ -1,13 +1,13 @@
 /**
  * The kernel: plans the boot (options, dependency graph), opens the database, applies pending
  * migrations, initialises plugins in dependency order, mounts their routes, starts them, and at
- * shutdown drains and stops them in reverse order.
+ * shutdown drains and stops them in reverse order. The parts each have a file of their own:
+ * `plan.ts` (options and order), `service-registry.ts`, `plugin-context.ts` (one plugin's place),
+ * `route-table.ts`, `lifecycle-runner.ts` and the plugin ledger beside the kernel's migrations.
  */
 import type Koa from 'koa';
-import type { EntitySchema } from '@mikro-orm/core';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
 import { coreServices, type HttpService, type LifecycleService, type RouteCatalog } from '../core-services.ts';
-import { buildOpenApi } from '../http/openapi.ts';
 import type { DatabaseConfig } from '../database/database.ts';
 import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
@@ -15,16 +15,21 @@ import { openDatabase, type OpenedDatabase } from '../database/open-database.ts'
 import { HealthRegistry } from '../health/health-registry.ts';
 import { createHttpApp } from '../http/create-app.ts';
 import type { HttpContext } from '../http/context.ts';
-import { createPluginRouter, routeKey, type RouteDefinition, type RouteGuard } from '../http/plugin-router.ts';
+import type { RouteDefinition, RouteGuard } from '../http/plugin-router.ts';
 import type { LazyRequestState } from '../http/request-state.ts';
+import { extendRedaction } from '../logging/create-logger.ts';
 import type { Logger } from '../logging/logger.ts';
 import { HookBus } from '../plugin/hook-bus.ts';
-import { bindHook } from '../plugin/hooks.ts';
-import type { Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
+import { ExtensionPoint } from '../plugin/extension-point.ts';
+import type { Env, RuntimeMode } from '../plugin/define-plugin.ts';
 import { kernelMigrations } from '../../migrations/index.ts';
-import { BootError, type BootProblem } from './boot-error.ts';
+import { recordPlugins } from '../../migrations/plugin-ledger.ts';
+import { BootError } from './boot-error.ts';
+import { DEFAULT_TIMEOUTS, LifecycleRunner } from './lifecycle-runner.ts';
 import { planKernel, type KernelPlan } from './plan.ts';
-import { createPluginContext, type AnyPluginContext } from './plugin-context.ts';
+import { PluginSlot } from './plugin-context.ts';
+import { collectRoutes } from './route-table.ts';
+import { ServiceRegistry } from './service-registry.ts';
 import { redactConfig } from './validate-config.ts';
 import { KERNEL_VERSION } from './version.ts';
 import { withTimeout } from './with-timeout.ts';
@@ -37,6 +42,11 @@ export interface KernelOptions {
   readonly database: DatabaseConfig;
   /** Apply pending migrations at boot (default true); when false, pending ones fail the boot. */
   readonly autoMigrate?: boolean;
+  /**
+   * Services to set before any plugin initialises, by ref: the test kit's fakes of a plugin's
+   * dependencies (or of the kernel's own services). No enabled plugin may provide them too.
+   */
+  readonly services?: readonly (readonly [{ readonly id: string }, unknown])[];
 }
 
 export interface BootOptions {
@@ -45,8 +55,6 @@ export interface BootOptions {
 }
 
 export type KernelState = 'created' | 'prepared' | 'running' | 'draining' | 'stopped';
-
-const DEFAULT_TIMEOUTS = { init: 10_000, start: 10_000, stop: 5_000 } as const;
 
 const DEFAULT_HTTP: Required<HttpSettings> = {
   allowedOrigins: [],
@@ -69,27 +77,25 @@ export interface PluginDescription {
   readonly config: Record<string, unknown>;
 }
 
-interface Running {
-  readonly plugin: Plugin;
-  readonly ctx: AnyPluginContext;
-}
-
 export class Kernel {
   readonly version = KERNEL_VERSION;
   readonly plan: KernelPlan;
   readonly health = new HealthRegistry();
   readonly logger: Logger;
+  readonly services = new ServiceRegistry();
   readonly #options: KernelOptions;
   readonly #http: Required<HttpSettings>;
   readonly #hooks: HookBus;
-  readonly #services = new Map<string, unknown>();
   readonly #shutdown = new AbortController();
+  readonly #slots: readonly PluginSlot[];
+  readonly #lifecycle: LifecycleRunner;
+  readonly #guards = new ExtensionPoint<RouteGuard>('core.http.guards');
+  readonly #exposedHeaders = new ExtensionPoint<string>('core.http.exposed-headers');
+  readonly #fakes: ReadonlySet<string>;
   #db: OpenedDatabase | undefined;
   #app: Koa<LazyRequestState, HttpContext> | undefined;
-  #running: Running[] = [];
   #state: KernelState = 'created';
-  #routes: RouteDefinition[] = [];
-  readonly #guards: RouteGuard[] = [];
+  #routes: readonly RouteDefinition[] = [];
 
   /** Throws a BootError listing every configuration and dependency problem. */
   constructor(options: KernelOptions) {
@@ -97,23 +103,28 @@ export class Kernel {
     this.logger = options.logger;
     this.#http = { ...DEFAULT_HTTP, ...definedOnly(options.config.http ?? {}) };
     this.#hooks = new HookBus(options.logger);
-    this.plan = planKernel(options.config, options.env, options.mode);
-    const lifecycle: LifecycleService = { isShuttingDown: () => this.#state === 'draining' || this.#state === 'stopped' };
-    this.#services.set(coreServices.health.id, this.health);
-    this.#services.set(coreServices.lifecycle.id, lifecycle);
-    let document: Record<string, unknown> | undefined;
-    const catalog: RouteCatalog = {
-      list: () => this.#routes,
-      openApi: () =>
-        (document ??= buildOpenApi(this.#routes, {
-          title: 'Empulse API',
-          version: KERNEL_VERSION,
-          description: `Plugins: ${this.plan.plugins.map((p) => `${p.plugin.id}@${p.plugin.version}`).join(', ')}. Errors are RFC 9457 problem details with a stable code.`,
-        })),
-    };
-    this.#services.set(coreServices.routes.id, catalog);
-    const http: HttpService = { addGuard: (guard) => void this.#guards.push(guard) };
-    this.#services.set(coreServices.http.id, http);
+    this.plan = planKernel(options.config, options.env, options.mode, new Set((options.services ?? []).map(([ref]) => ref.id)));
+    this.#fakes = new Set((options.services ?? []).map(([ref]) => ref.id));
+    for (const [ref, impl] of options.services ?? []) this.services.provide(ref.id, impl);
+    const redacted = this.plan.plugins.flatMap((p) => p.plugin.redact);
+    if (redacted.length > 0 && !extendRedaction(options.logger, redacted)) {
+      options.logger.warn({ fields: redacted }, 'this logger was not made by createLogger: plugin fields to redact are not censored');
+    }
+    this.#registerCoreServices();
+    this.#lifecycle = new LifecycleRunner({ services: this.services, health: this.health, hooks: this.#hooks, logger: this.logger });
+    this.#slots = this.plan.plugins.map(
+      ({ plugin, config }) =>
+        new PluginSlot(plugin, {
+          config,
+          logger: this.logger,
+          mode: options.mode,
+          env: options.env,
+          services: this.services,
+          db: () => this.#db,
+          emit: (hook, payload, emitOptions) => this.#hooks.emit(hook, payload, emitOptions),
+          shutdownSignal: this.#shutdown.signal,
+        }),
+    );
   }
 
   get state(): KernelState {
@@ -127,16 +138,15 @@ export class Kernel {
 
   /** Kernel migrations first, then each plugin's, in dependency order. */
   get migrationList(): MigrationEntry[] {
-    return [...kernelMigrations, ...this.plan.plugins.flatMap((p) => p.plugin.migrations ?? [])];
+    return [...kernelMigrations, ...this.plan.plugins.flatMap((p) => p.plugin.migrations)];
   }
 
   /** Opens the database (idempotent). Enough for the `migrate` commands. */
   async prepare(): Promise<void> {
     if (this.#db) return;
-    const entities: EntitySchema[] = this.plan.plugins.flatMap((p) => [...(p.plugin.entities ?? [])]);
     this.#db = await openDatabase({
       config: this.#options.database,
-      entities,
+      entities: this.plan.plugins.flatMap((p) => [...p.plugin.entities]),
       migrations: this.migrationList,
       logger: this.logger,
       onCommit: (tx, enclosing) => this.#hooks.committed(tx, enclosing),
@@ -163,12 +173,19 @@ export class Kernel {
    * Everything up to serving: database, migrations, init, routes, start. `migrate` defaults to
    * applying pending migrations (or refusing them when `autoMigrate` is false); `skip` and
    * `start: false` are for `empulse check`, which only initialises to reach dependencies.
+   * Any failure stops what already ran (the one rollback path is `stop()`) and is rethrown.
    */
   async boot(options: BootOptions = {}): Promise<void> {
     const started = performance.now();
     await this.prepare();
     try {
       await this.#migrate(options.migrate ?? ((this.#options.autoMigrate ?? true) ? 'apply' : 'require-none'));
+      await this.#lifecycle.initAll(this.#slots);
+      this.#guards.close();
+      this.#exposedHeaders.close();
+      this.#app = this.#mountRoutes();
+      if (options.start === false) return;
+      await this.#lifecycle.startAll();
     } catch (err) {
       await this.stop();
       if (err instanceof MigrationError) {
@@ -176,15 +193,6 @@ export class Kernel {
       }
       throw err;
     }
-    await this.#initAll();
-    try {
-      this.#app = this.#mountRoutes();
-    } catch (err) {
-      await this.stop();
-      throw err;
-    }
-    if (options.start === false) return;
-    await this.#startAll();
     this.#state = 'running';
     this.logger.info(
       { plugins: this.plan.plugins.map((p) => p.plugin.id), bootMs: Math.round(performance.now() - started) },
@@ -218,16 +226,7 @@ export class Kernel {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.beginShutdown();
-    for (const { plugin, ctx } of [...this.#running].reverse()) {
-      if (!plugin.stop) continue;
-      const ms = plugin.timeouts?.stop ?? DEFAULT_TIMEOUTS.stop;
-      try {
-        await withTimeout(() => plugin.stop!(ctx as never), ms, `plugin "${plugin.id}" stop`);
-      } catch (err) {
-        this.logger.error({ err, plugin: plugin.id }, 'plugin stop failed');
-      }
-    }
-    this.#running = [];
+    await this.#lifecycle.stopAll();
     await withTimeout(() => this.#hooks.settled(), DEFAULT_TIMEOUTS.stop, 'hook deliveries').catch((err: unknown) =>
       this.logger.warn({ err }, 'hook deliveries still running at shutdown'),
     );
@@ -244,33 +243,41 @@ export class Kernel {
 
   /** What each plugin contributes, without touching the database. */
   describe(): PluginDescription[] {
-    const routes = this.#routes.length > 0 ? this.#routes : this.#collectRoutes(true).routes;
+    const routes = this.#routes.length > 0 ? this.#routes : collectRoutes(this.#slots).routes;
     return this.plan.plugins.map(({ plugin, config }) => ({
       id: plugin.id,
       version: plugin.version,
       description: plugin.description,
       dependsOn: this.plan.dependencies.get(plugin.id) ?? [],
-      provides: Object.values(plugin.provides ?? {}).map((r) => r.id),
-      requires: Object.values(plugin.requires ?? {}).map((r) => r.id),
+      provides: Object.values(plugin.provides).map((r) => r.id),
+      requires: Object.values(plugin.requires).map((r) => r.id),
       routes: routes.filter((r) => r.plugin === plugin.id).map((r) => ({ method: r.method, path: r.path, summary: r.options.summary })),
-      tables: (plugin.entities ?? []).map(tableName),
-      migrations: (plugin.migrations ?? []).map((m) => m.name),
-      healthChecks: Object.keys(plugin.health ?? {}),
+      tables: plugin.entities.map(tableName),
+      migrations: plugin.migrations.map((m) => m.name),
+      healthChecks: Object.keys(plugin.health),
       config: redactConfig(plugin, config),
     }));
   }
 
-  #context(plugin: Plugin, config: Readonly<Record<string, unknown>>, dryRun = false): AnyPluginContext {
-    return createPluginContext(plugin, {
-      config,
-      logger: this.logger,
-      mode: this.#options.mode,
-      env: this.#options.env,
-      services: this.#services,
-      db: dryRun ? undefined : this.#db,
-      emit: (hook, payload, options) => this.#hooks.emit(hook, payload, options),
-      shutdownSignal: this.#shutdown.signal,
-    });
+  #registerCoreServices(): void {
+    const lifecycle: LifecycleService = { isShuttingDown: () => this.#state === 'draining' || this.#state === 'stopped' };
+    const catalog: RouteCatalog = {
+      list: () => this.#routes,
+      plugins: () => this.plan.plugins.map(({ plugin }) => ({ id: plugin.id, version: plugin.version, description: plugin.description })),
+      kernelVersion: KERNEL_VERSION,
+    };
+    const http: HttpService = {
+      addGuard: (guard) => this.#guards.add(guard),
+      exposeHeaders: (...names) => names.forEach((name) => this.#exposedHeaders.add(name)),
+    };
+    for (const [ref, impl] of [
+      [coreServices.health, this.health],
+      [coreServices.lifecycle, lifecycle],
+      [coreServices.routes, catalog],
+      [coreServices.http, http],
+    ] as const) {
+      if (!this.#fakes.has(ref.id)) this.services.provide(ref.id, impl);
+    }
   }
 
   async #migrate(mode: NonNullable<BootOptions['migrate']>): Promise<void> {
@@ -287,105 +294,26 @@ export class Kernel {
         ]);
       }
     }
-    await this.#recordPlugins();
-  }
-
-  async #recordPlugins(): Promise<void> {
-    const conn = this.database.orm.em.getConnection();
-    for (const { plugin } of this.plan.plugins) {
-      await conn.execute(
-        `insert into empulse_plugins (id, version, installed_at, last_booted_at) values (?, ?, now(), now())
-         on conflict (id) do update set version = excluded.version, last_booted_at = now()`,
-        [plugin.id, plugin.version],
-      );
-    }
-  }
-
-  async #initAll(): Promise<void> {
-    for (const { plugin, config } of this.plan.plugins) {
-      const ctx = this.#context(plugin, config);
-      const ms = plugin.timeouts?.init ?? DEFAULT_TIMEOUTS.init;
-      try {
-        const provided = (await withTimeout(() => plugin.init?.(ctx as never), ms, `plugin "${plugin.id}" init`)) as
-          | Record<string, unknown>
-          | undefined;
-        for (const [name, ref] of Object.entries(plugin.provides ?? {})) {
-          const impl = provided?.[name];
-          if (impl === undefined) throw new Error(`init did not return the service "${name}" it provides`);
-          this.#services.set(ref.id, impl);
-        }
-      } catch (err) {
-        await this.stop();
-        throw new BootError([{ plugin: plugin.id, message: `init failed: ${err instanceof Error ? err.message : String(err)}` }], err);
-      }
-      this.#running.push({ plugin, ctx });
-      for (const [name, check] of Object.entries(plugin.health ?? {})) this.health.add(name, (signal) => check(ctx as never, signal));
-      for (const sub of plugin.hooks?.(bindHook) ?? []) {
-        this.#hooks.subscribe(sub.hook.id, plugin.id, (payload) => sub.handler(payload, ctx as never));
-      }
-    }
-  }
-
-  #collectRoutes(dryRun: boolean): { routes: RouteDefinition[]; problems: BootProblem[] } {
-    const routes: RouteDefinition[] = [];
-    const problems: BootProblem[] = [];
-    const owners = new Map<string, RouteDefinition>();
-    for (const { plugin, config } of this.plan.plugins) {
-      if (!plugin.routes) continue;
-      const prefixes = plugin.prefixes ?? [`/v1/${plugin.id}`];
-      const router = createPluginRouter(
-        plugin.id,
-        prefixes,
-        (route) => {
-          const other = owners.get(routeKey(route));
-          if (other) {
-            problems.push({
-              plugin: plugin.id,
-              path: `${route.method} ${route.path}`,
-              message: `route conflicts with ${other.method} ${other.path} of plugin "${other.plugin}"`,
-            });
-            return;
-          }
-          owners.set(routeKey(route), route);
-          routes.push(route);
-        },
-        (message) => problems.push({ plugin: plugin.id, message }),
-      );
-      const ctx = dryRun ? this.#context(plugin, config, true) : this.#running.find((r) => r.plugin === plugin)!.ctx;
-      plugin.routes(router, ctx as never);
-    }
-    return { routes, problems };
+    await recordPlugins(this.database, this.plan.plugins.map((p) => p.plugin));
   }
 
   #mountRoutes(): Koa<LazyRequestState, HttpContext> {
-    const { routes, problems } = this.#collectRoutes(false);
+    const { routes, problems } = collectRoutes(this.#slots);
     if (problems.length > 0) throw new BootError(problems);
     this.#routes = routes;
     return createHttpApp({
       logger: this.logger,
       settings: this.#http,
       routes,
-      guards: this.#guards,
+      guards: this.#guards.items,
+      exposedHeaders: this.#exposedHeaders.items,
       forkEm: () => this.database.em(),
       isDraining: () => this.isDraining(),
     });
   }
-
-  async #startAll(): Promise<void> {
-    for (const { plugin, ctx } of this.#running) {
-      if (!plugin.start) continue;
-      const ms = plugin.timeouts?.start ?? DEFAULT_TIMEOUTS.start;
-      try {
-        await withTimeout(() => plugin.start!(ctx as never), ms, `plugin "${plugin.id}" start`);
-      } catch (err) {
-        await this.stop();
-        throw new BootError([{ plugin: plugin.id, message: `start failed: ${err instanceof Error ? err.message : String(err)}` }], err);
-      }
-    }
-  }
 }
 
-function tableName(entity: EntitySchema): string {
+function tableName(entity: { readonly meta: unknown }): string {
   const meta = entity.meta as { tableName?: string; collection?: string; className?: string };
   return meta.tableName ?? meta.collection ?? meta.className ?? '(unnamed)';
 }

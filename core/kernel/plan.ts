@@ -18,12 +18,14 @@ export interface KernelPlan {
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
 }
 
-export function planKernel(config: EmpulseConfig, env: Env, mode: RuntimeMode): KernelPlan {
+/** `external`: service ids set from outside the plugins (the test kit's fakes), like the core's own. */
+export function planKernel(config: EmpulseConfig, env: Env, mode: RuntimeMode, external: ReadonlySet<string> = new Set()): KernelPlan {
   const entries = config.plugins.map(toConfigured);
   const { validated, problems: configProblems } = validatePluginConfigs(entries, env, mode, KERNEL_VERSION);
   const graph = resolveGraph(
     entries.map((e) => e.plugin),
     CORE_SERVICE_IDS,
+    external,
   );
   const problems = [...configProblems, ...graph.problems];
   if (problems.length > 0) throw new BootError(problems);

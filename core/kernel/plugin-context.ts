@@ -1,59 +1,115 @@
 /**
- * Builds the context object a plugin's code receives. Services are looked up by ref id when
- * accessed, so a plugin's own provided services appear as soon as its `init` returned.
+ * One plugin's place in one kernel: its context (what its code sees), its state once `init`
+ * returned, the clean-ups it registered and the extension points it opened. Nothing here is
+ * shared between kernels, so two kernels in one process never see each other's plugins.
  */
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Env, Plugin, PluginContext, RuntimeMode } from '../plugin/define-plugin.ts';
+import type { AnyInitContext, AnyPluginContext, Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
+import { ExtensionPoint } from '../plugin/extension-point.ts';
 import type { EmitOptions, HookRef } from '../plugin/hooks.ts';
+import type { ServiceRegistry } from './service-registry.ts';
 
 export interface ContextDeps {
   readonly config: Readonly<Record<string, unknown>>;
   readonly logger: Logger;
   readonly mode: RuntimeMode;
   readonly env: Env;
-  /** Service implementations by service id. */
-  readonly services: ReadonlyMap<string, unknown>;
+  readonly services: ServiceRegistry;
   /** Undefined in a dry run (listing routes without a database). */
-  readonly db: Database | undefined;
+  readonly db: () => Database | undefined;
   readonly emit: (hook: string, payload: unknown, options?: EmitOptions) => void;
   readonly shutdownSignal: AbortSignal;
 }
 
-export type AnyPluginContext = PluginContext<Readonly<Record<string, unknown>>, Readonly<Record<string, unknown>>>;
+type Cleanup = () => void | Promise<void>;
 
-export function createPluginContext(plugin: Plugin, deps: ContextDeps): AnyPluginContext {
-  const services: Record<string, unknown> = {};
-  const refs = [
-    ...Object.entries(plugin.requires ?? {}).map(([name, ref]) => [name, ref.id, true] as const),
-    ...Object.entries(plugin.optional ?? {}).map(([name, ref]) => [name, ref.id, false] as const),
-    ...Object.entries(plugin.provides ?? {}).map(([name, ref]) => [name, ref.id, true] as const),
-  ];
-  for (const [name, id, required] of refs) {
-    Object.defineProperty(services, name, {
-      enumerable: true,
-      get: () => {
-        const impl = deps.services.get(id);
-        if (impl === undefined && required) {
-          throw new Error(`plugin "${plugin.id}": service "${id}" is not available yet (used during registration or before init?)`);
-        }
-        return impl;
-      },
-    });
+const NO_STATE: unique symbol = Symbol('no state yet');
+
+export class PluginSlot {
+  readonly plugin: Plugin;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly context: AnyPluginContext;
+  readonly #cleanups: Cleanup[] = [];
+  readonly #extensionPoints: ExtensionPoint<unknown>[] = [];
+  #state: unknown = NO_STATE;
+
+  constructor(plugin: Plugin, deps: ContextDeps) {
+    this.plugin = plugin;
+    this.config = deps.config;
+    this.context = this.#createContext(deps);
   }
-  const logger = deps.logger.child({ plugin: plugin.id });
-  return {
-    pluginId: plugin.id,
-    config: deps.config,
-    services,
-    logger,
-    mode: deps.mode,
-    env: deps.env,
-    get db(): Database {
-      if (!deps.db) throw new Error(`plugin "${plugin.id}": the database is not open (dry run)`);
-      return deps.db;
-    },
-    emit: <H extends HookRef<unknown>>(hook: H, payload: unknown, options?: EmitOptions) => deps.emit(hook.id, payload, options),
-    shutdownSignal: deps.shutdownSignal,
-  };
+
+  /** Records what `init` returned; from now on `ctx.state` is readable. */
+  initialised(state: unknown): void {
+    this.#state = state;
+  }
+
+  get isInitialised(): boolean {
+    return this.#state !== NO_STATE;
+  }
+
+  /** The clean-ups registered with `onStop`, last first. */
+  takeCleanups(): Cleanup[] {
+    return this.#cleanups.splice(0).reverse();
+  }
+
+  closeExtensionPoints(): void {
+    for (const point of this.#extensionPoints) point.close();
+  }
+
+  /** The context `init` receives: the same object, typed without state. */
+  get initContext(): AnyInitContext {
+    return this.context;
+  }
+
+  #createContext(deps: ContextDeps): AnyPluginContext {
+    const plugin = this.plugin;
+    const services: Record<string, unknown> = {};
+    const refs = [
+      ...Object.entries(plugin.requires).map(([name, ref]) => [name, ref.id, true] as const),
+      ...Object.entries(plugin.optional).map(([name, ref]) => [name, ref.id, false] as const),
+      ...Object.entries(plugin.provides).map(([name, ref]) => [name, ref.id, true] as const),
+    ];
+    for (const [name, id, required] of refs) {
+      Object.defineProperty(services, name, {
+        enumerable: true,
+        get: () => {
+          const impl = deps.services.find(id);
+          if (impl === undefined && required) {
+            throw new Error(`plugin "${plugin.id}": service "${id}" is not available yet (used during registration or before init?)`);
+          }
+          return impl;
+        },
+      });
+    }
+    const slot = this;
+    return {
+      pluginId: plugin.id,
+      config: deps.config,
+      services,
+      get state(): unknown {
+        if (slot.#state === NO_STATE) {
+          throw new Error(`plugin "${plugin.id}": ctx.state exists once init returned (read it in handlers, hooks, checks, start and stop)`);
+        }
+        return slot.#state;
+      },
+      logger: deps.logger.child({ plugin: plugin.id }),
+      mode: deps.mode,
+      env: deps.env,
+      get db(): Database {
+        const db = deps.db();
+        if (!db) throw new Error(`plugin "${plugin.id}": the database is not open (dry run)`);
+        return db;
+      },
+      emit: <H extends HookRef<unknown>>(hook: H, payload: unknown, options?: EmitOptions) => deps.emit(hook.id, payload, options),
+      shutdownSignal: deps.shutdownSignal,
+      onStop: (cleanup: Cleanup) => void slot.#cleanups.push(cleanup),
+      extensionPoint: <T>(name: string): ExtensionPoint<T> => {
+        const point = new ExtensionPoint<T>(`${plugin.id}.${name}`);
+        slot.#extensionPoints.push(point as ExtensionPoint<unknown>);
+        return point;
+      },
+    };
+  }
 }

@@ -15,7 +15,23 @@ export interface LoggerOptions {
   readonly base?: Record<string, unknown>;
 }
 
+/**
+ * The redaction list of each logger this module made (children share their root's), so a kernel
+ * can add its plugins' field names to the logger it was given, and two kernels with two loggers
+ * stay apart.
+ */
+const extraKeys = new WeakMap<object, Set<string>>();
+
+/** Adds field names to censor in every line of `logger` and its children; false when the logger is not ours. */
+export function extendRedaction(logger: Logger, keys: Iterable<string>): boolean {
+  const set = extraKeys.get(logger);
+  if (!set) return false;
+  for (const key of keys) set.add(key.toLowerCase());
+  return true;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const extra = new Set<string>();
   const config = {
     level: options.level ?? 'info',
     base: options.base ?? null,
@@ -23,9 +39,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     messageKey: 'msg',
     formatters: {
       level: (label: string) => ({ level: label }),
-      bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings),
-      log: (object: Record<string, unknown>) => redactSecrets(object),
+      bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings, extra),
+      log: (object: Record<string, unknown>) => redactSecrets(object, extra),
     },
   };
-  return options.destination ? pino(config, options.destination) : pino(config);
+  const logger: Logger = options.destination ? pino(config, options.destination) : pino(config);
+  extraKeys.set(logger, extra);
+  return logger;
 }

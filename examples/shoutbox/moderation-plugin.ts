@@ -21,7 +21,7 @@ export const moderationPlugin = definePlugin({
         return { text: cleaned, masked: cleaned !== text };
       },
     };
-    return { moderation };
+    return { services: { moderation } };
   },
 });
 

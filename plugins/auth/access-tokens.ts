@@ -13,7 +13,7 @@ import {
   type CryptoKey,
   type JWK,
 } from 'jose';
-import type { Role } from '../../core/index.ts';
+import type { Role } from './contract.ts';
 
 export interface AccessClaims {
   readonly userId: string;

@@ -5,7 +5,8 @@
 import { LockMode } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { v7 as uuidv7 } from 'uuid';
-import { authHooks, type PublicUser } from '../../core/index.ts';
+import { authHooks, type PublicUser } from './contract.ts';
+import { authEmails } from './emails.ts';
 import { normalizeEmail, type AuthDeps, type RequestMeta } from './deps.ts';
 import { AuthOneTimeToken, AuthSession, AuthUser } from './entities.ts';
 import { normalizePassword } from './password-policy.ts';
@@ -85,7 +86,7 @@ export class Accounts {
       if (!user) return;
       const token = await this.#issue(em, user.id, 'reset_password', d.config.resetTtlSeconds);
       await d.email.send(
-        'password-reset',
+        authEmails.passwordReset,
         user.email,
         { displayName: user.displayName, link: { path: '/reset-password', query: { token } }, expiresInMinutes: Math.round(d.config.resetTtlSeconds / 60) },
         { em, requestId: meta.requestId },
@@ -109,7 +110,7 @@ export class Accounts {
       u.passwordChangedAt = new Date();
       u.emailVerifiedAt ??= new Date(); // the reset link proved the address
       await this.#revokeSessions(em, u.id, 'password_reset');
-      await d.email.send('password-changed', u.email, { displayName: u.displayName, resetLink: RESET_REQUEST_LINK }, { em, requestId: meta.requestId });
+      await d.email.send(authEmails.passwordChanged, u.email, { displayName: u.displayName, resetLink: RESET_REQUEST_LINK }, { em, requestId: meta.requestId });
       d.emit(authHooks.passwordReset, { userId: u.id, identifier: u.emailNormalized }, { em });
       return u;
     });
@@ -130,7 +131,7 @@ export class Accounts {
       u.passwordHash = passwordHash;
       u.passwordChangedAt = new Date();
       await this.#revokeSessions(em, userId, 'password_changed', sessionId);
-      await d.email.send('password-changed', u.email, { displayName: u.displayName, resetLink: RESET_REQUEST_LINK }, { em, requestId: meta.requestId });
+      await d.email.send(authEmails.passwordChanged, u.email, { displayName: u.displayName, resetLink: RESET_REQUEST_LINK }, { em, requestId: meta.requestId });
     });
   }
 
@@ -145,7 +146,7 @@ export class Accounts {
 
   async #sendAccountExists(em: SqlEntityManager, user: AuthUser, meta: RequestMeta): Promise<void> {
     await this.#d.email.send(
-      'account-exists',
+      authEmails.accountExists,
       user.email,
       { displayName: user.displayName, loginLink: LOGIN_LINK, resetLink: RESET_REQUEST_LINK },
       { em, requestId: meta.requestId },
@@ -156,7 +157,7 @@ export class Accounts {
     const d = this.#d;
     const token = await this.#issue(em, user.id, 'verify_email', d.config.verificationTtlSeconds);
     await d.email.send(
-      'verify-email',
+      authEmails.verifyEmail,
       user.email,
       { displayName: user.displayName, link: { path: '/verify-email', query: { token } }, expiresInHours: Math.round(d.config.verificationTtlSeconds / 3600) },
       { em, requestId: meta.requestId },

@@ -1,9 +1,11 @@
 /** What the account and session logic share, built once in the plugin's `init`. */
-import type { Database, EmailService, Logger, LoginGate, PluginContext } from '../../core/index.ts';
+import type { Database, Logger, PluginContext } from '../../core/index.ts';
+import type { EmailService } from '../email/contract.ts';
+import type { LoginGate } from './contract.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { AuthConfig } from './config.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import type { PasswordPolicy } from './password-policy.ts';
 
 export interface AuthDeps {
   readonly config: AuthConfig;
@@ -12,9 +14,10 @@ export interface AuthDeps {
   readonly hasher: PasswordHasher;
   readonly passwordPolicy: PasswordPolicy;
   readonly tokens: AccessTokens;
-  readonly gates: LoginGate[];
+  /** Login gates other plugins added (the extension point's items, in order). */
+  readonly gates: readonly LoginGate[];
   readonly logger: Logger;
-  readonly emit: PluginContext<unknown, unknown>['emit'];
+  readonly emit: PluginContext<unknown, unknown, unknown>['emit'];
 }
 
 /** Who is asking, for session records, gates and logs. */

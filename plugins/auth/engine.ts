@@ -1,8 +1,10 @@
 /**
- * The auth service other plugins receive (AuthService), plus the plugin's own account and
- * session logic its routes use.
+ * The auth plugin's state in one kernel: its account and session logic, the caller resolution
+ * and the background work queue. Other plugins never see it: they get the `AuthService` facade
+ * (`authServiceFacade` below), which holds no config and no signing key.
  */
-import { coreProblems, type AuthService, type HttpContext, type LoginGate, type Principal, type PublicUser, type Role } from '../../core/index.ts';
+import { coreProblems, type ExtensionPoint, type HttpContext } from '../../core/index.ts';
+import type { AuthService, LoginGate, Principal, PublicUser, Role } from './contract.ts';
 import { normalizeEmail } from './deps.ts';
 import { AuthUser } from './entities.ts';
 import { publicUser } from './user-view.ts';
@@ -12,14 +14,16 @@ import { Sessions } from './sessions.ts';
 
 const PRINCIPAL = 'auth.principal';
 
-export class AuthEngine implements AuthService {
+export class AuthEngine {
   readonly sessions: Sessions;
   readonly accounts: Accounts;
   readonly deps: AuthDeps;
+  readonly #gates: ExtensionPoint<LoginGate>;
   readonly #background = new Set<Promise<void>>();
 
-  constructor(deps: AuthDeps) {
+  constructor(deps: AuthDeps, gates: ExtensionPoint<LoginGate>) {
     this.deps = deps;
+    this.#gates = gates;
     this.sessions = new Sessions(deps);
     this.accounts = new Accounts(deps);
   }
@@ -53,7 +57,7 @@ export class AuthEngine implements AuthService {
   }
 
   addLoginGate(gate: LoginGate): void {
-    this.deps.gates.push(gate);
+    this.#gates.add(gate); // throws once the kernel runs
   }
 
   async findUserByEmail(email: string): Promise<PublicUser | undefined> {
@@ -76,4 +80,16 @@ export class AuthEngine implements AuthService {
   async settle(): Promise<void> {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
+}
+
+/** What other plugins get: the engine's public operations, nothing else. */
+export function authServiceFacade(engine: AuthEngine): AuthService {
+  return Object.freeze({
+    authenticate: (http: HttpContext) => engine.authenticate(http),
+    requireUser: (http: HttpContext) => engine.requireUser(http),
+    requireRole: (http: HttpContext, role: Role) => engine.requireRole(http, role),
+    revokeAllSessions: (userId: string, reason: string) => engine.revokeAllSessions(userId, reason),
+    addLoginGate: (gate: LoginGate) => engine.addLoginGate(gate),
+    findUserByEmail: (email: string) => engine.findUserByEmail(email),
+  });
 }

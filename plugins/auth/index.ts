@@ -3,10 +3,13 @@
  * rotating refresh tokens with reuse detection, cookie mode with CSRF defences, password reset
  * and change. Provides the `auth` service (guards, login gates) to other plugins.
  */
-import { authServiceRef, definePlugin, emailServiceRef, type LoginGate } from '../../core/index.ts';
+import { definePlugin } from '../../core/index.ts';
+import { emailServiceRef } from '../email/contract.ts';
+import { authServiceRef, type LoginGate } from './contract.ts';
+import { authEmails } from './emails.ts';
 import { AccessTokens } from './access-tokens.ts';
 import { authConfigFromEnv, authConfigSchema, validateAuthConfig } from './config.ts';
-import { AuthEngine } from './engine.ts';
+import { AuthEngine, authServiceFacade } from './engine.ts';
 import { authEntities } from './entities.ts';
 import { authMigrations } from './migrations.ts';
 import { PasswordHasher } from './password-hasher.ts';
@@ -30,29 +33,33 @@ export const authPlugin = definePlugin({
   async init(ctx) {
     const config = ctx.config;
     const concurrency = config.hashConcurrency ?? Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2);
-    const gates: LoginGate[] = [];
-    const auth = new AuthEngine({
-      config,
-      db: ctx.db,
-      email: ctx.services.email,
-      hasher: new PasswordHasher(config.argon2, concurrency),
-      passwordPolicy: new PasswordPolicy(),
-      tokens: await AccessTokens.create({
-        ...(config.jwtSecret !== undefined && { secret: config.jwtSecret }),
-        ...(config.jwtPrivateKey !== undefined && { privateKey: config.jwtPrivateKey }),
-        issuer: config.issuer,
-        ttlSeconds: config.accessTokenTtlSeconds,
-      }),
+    const gates = ctx.extensionPoint<LoginGate>('login-gates');
+    ctx.services.email.registerTemplates(...Object.values(authEmails));
+    const engine = new AuthEngine(
+      {
+        config,
+        db: ctx.db,
+        email: ctx.services.email,
+        hasher: new PasswordHasher(config.argon2, concurrency),
+        passwordPolicy: new PasswordPolicy(),
+        tokens: await AccessTokens.create({
+          ...(config.jwtSecret !== undefined && { secret: config.jwtSecret }),
+          ...(config.jwtPrivateKey !== undefined && { privateKey: config.jwtPrivateKey }),
+          issuer: config.issuer,
+          ttlSeconds: config.accessTokenTtlSeconds,
+        }),
+        gates: gates.items,
+        logger: ctx.logger,
+        emit: ctx.emit,
+      },
       gates,
-      logger: ctx.logger,
-      emit: ctx.emit,
-    });
-    return { auth };
+    );
+    return { services: { auth: authServiceFacade(engine) }, state: engine };
   },
   routes(router, ctx) {
-    registerAuthRoutes(router, () => ctx.services.auth as AuthEngine);
+    registerAuthRoutes(router, () => ctx.state);
   },
   async stop(ctx) {
-    await (ctx.services.auth as AuthEngine).settle();
+    await ctx.state.settle();
   },
 });

@@ -1,6 +1,7 @@
 /** The auth plugin's HTTP surface (API.md, "auth plugin"). */
 import * as v from 'valibot';
 import { coreProblems, type HttpContext, type PluginRouter } from '../../core/index.ts';
+import { rateLimit } from '../ratelimit/contract.ts';
 import { assertCsrf, assertSameSiteRequest, clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from './cookie-mode.ts';
 import type { RequestMeta } from './deps.ts';
 import type { AuthEngine } from './engine.ts';
@@ -38,7 +39,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     }
   };
 
-  router.post('/v1/auth/register', { body: Register, rateLimit: { group: 'auth.register', limit: 10, windowSeconds: 3600 }, summary: 'Create an account (202 whether or not it exists)', responses: { 202: '{ status: "verification_sent" }, the same for existing emails (whose owner gets an "account already exists" email)' }, problems: ['weak_password'] }, async (http) => {
+  router.post('/v1/auth/register', { body: Register, meta: [rateLimit({ group: 'auth.register', limit: 10, windowSeconds: 3600 })], summary: 'Create an account (202 whether or not it exists)', responses: { 202: '{ status: "verification_sent" }, the same for existing emails (whose owner gets an "account already exists" email)' }, problems: ['weak_password'] }, async (http) => {
     await engine().accounts.register(http.state.body, meta(http));
     http.status = 202;
     http.body = { status: 'verification_sent' };
@@ -48,14 +49,14 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.body = { user: await engine().accounts.verifyEmail(http.state.body.token) };
   });
 
-  router.post('/v1/auth/resend-verification', { body: EmailOnly, rateLimit: { group: 'auth.resend-verification', limit: 10, windowSeconds: 900 }, summary: 'Send the verification link again (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+  router.post('/v1/auth/resend-verification', { body: EmailOnly, meta: [rateLimit({ group: 'auth.resend-verification', limit: 10, windowSeconds: 900 })], summary: 'Send the verification link again (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
     const m = meta(http);
     engine().inBackground(m.requestId, () => engine().accounts.resendVerification(http.state.body.email, m));
     http.status = 202;
     http.body = { status: 'accepted' };
   });
 
-  router.post('/v1/auth/login', { body: Login, rateLimit: { group: 'auth.login', limit: 20, windowSeconds: 300 }, summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'csrf_failed', 'rate_limited'] }, async (http) => {
+  router.post('/v1/auth/login', { body: Login, meta: [rateLimit({ group: 'auth.login', limit: 20, windowSeconds: 300 })], summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'csrf_failed', 'rate_limited'] }, async (http) => {
     const cookieMode = http.query.mode === 'cookie';
     if (cookieMode) assertSameSiteRequest(http, engine().deps.config.allowedOrigins);
     const issued = await engine().sessions.login(http.state.body.email, http.state.body.password, meta(http), cookieMode);
@@ -113,7 +114,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/forgot-password', { body: EmailOnly, rateLimit: { group: 'auth.forgot-password', limit: 10, windowSeconds: 900 }, summary: 'Email a reset link (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+  router.post('/v1/auth/forgot-password', { body: EmailOnly, meta: [rateLimit({ group: 'auth.forgot-password', limit: 10, windowSeconds: 900 })], summary: 'Email a reset link (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
     const m = meta(http);
     engine().inBackground(m.requestId, () => engine().accounts.forgotPassword(http.state.body.email, m));
     http.status = 202;

@@ -6,7 +6,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { v7 as uuidv7 } from 'uuid';
-import { authHooks, type Principal, type PublicUser } from '../../core/index.ts';
+import { authHooks, type Principal, type PublicUser } from './contract.ts';
 import { normalizeEmail, type AuthDeps, type RequestMeta } from './deps.ts';
 import { AuthRefreshToken, AuthSession, AuthUser } from './entities.ts';
 import { normalizePassword } from './password-policy.ts';

@@ -1,5 +1,5 @@
 /** The one place a user row becomes API output: never a hash, token or secret. */
-import type { PublicUser } from '../../core/index.ts';
+import type { PublicUser } from './contract.ts';
 import type { AuthUser } from './entities.ts';
 
 export function publicUser(user: AuthUser): PublicUser {

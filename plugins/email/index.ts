@@ -3,11 +3,12 @@
  * (AES-256-GCM) into a durable outbox in the caller's transaction, and delivered by a worker with
  * retries and backoff through Resend, SMTP or — in development — files in a directory.
  */
-import { defineHook, definePlugin, emailServiceRef } from '../../core/index.ts';
+import { defineHook, definePlugin } from '../../core/index.ts';
+import { emailServiceRef, type EmailTemplate } from './contract.ts';
 import { emailConfigFromEnv, emailConfigSchema, validateEmailConfig } from './config.ts';
 import { emailMigrations } from './migrations.ts';
 import { EmailOutbox } from './outbox-entity.ts';
-import { createEmailRuntime, runtimeOf } from './runtime.ts';
+import { createEmailRuntime } from './runtime.ts';
 
 /**
  * Internal: a message was queued. Emitted with the caller's EntityManager, so the kernel delivers
@@ -36,20 +37,20 @@ export const emailPlugin = definePlugin({
       logger: ctx.logger,
       em: () => ctx.db.em(),
       queued: (id, em) => ctx.emit(outboxQueued, { id }, { em }),
+      templates: ctx.extensionPoint<EmailTemplate<unknown>>('templates'),
     });
-    return { email: runtime.service };
+    ctx.onStop(() => runtime.transport.close()); // after stop() let the worker finish its sends
+    return { services: { email: runtime.service }, state: runtime };
   },
-  hooks: (on) => [on(outboxQueued, (_payload, ctx) => runtimeOf(ctx.services.email).worker.nudge())],
+  hooks: (on) => [on(outboxQueued, (_payload, ctx) => ctx.state.worker.nudge())],
   health: {
-    email: (ctx, signal) => runtimeOf(ctx.services.email).check(signal),
+    email: (ctx, signal) => ctx.state.check(signal),
   },
   start(ctx) {
-    runtimeOf(ctx.services.email).worker.start();
+    ctx.state.worker.start();
   },
   async stop(ctx) {
-    const runtime = runtimeOf(ctx.services.email);
-    await runtime.worker.stop(ctx.config.stopGraceMs);
-    await runtime.transport.close();
+    await ctx.state.worker.stop(ctx.config.stopGraceMs);
   },
   timeouts: { stop: STOP_TIMEOUT_MS },
 });

@@ -1,10 +1,11 @@
 /**
  * Wires one running email plugin: key, cipher, outbox store, transport, worker and the service.
- * The plugin object is shared by every kernel in a process (tests boot many), so each kernel's
- * running parts hang off the service instance that kernel holds, not off the plugin.
+ * The result is the plugin's state in one kernel (`ctx.state`); the service handed to other
+ * plugins is only the narrow `EmailService` facade.
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { CheckOutcome, EmailService, Logger } from '../../core/index.ts';
+import type { CheckOutcome, ExtensionPoint, Logger } from '../../core/index.ts';
+import type { EmailService, EmailTemplate } from './contract.ts';
 import { cachedCheck } from './cached-check.ts';
 import { resolveTransport, type EmailConfig } from './config.ts';
 import type { Transport } from './message.ts';
@@ -28,12 +29,8 @@ export interface RuntimeDeps {
   readonly logger: Logger;
   readonly em: () => SqlEntityManager;
   readonly queued: (id: string, em: SqlEntityManager | undefined) => void;
+  readonly templates: ExtensionPoint<EmailTemplate<unknown>>;
 }
-
-const runtimes = new WeakMap<object, EmailRuntime>();
-
-/** Outside production with no key configured: one random key for the whole process. */
-let processKey: Promise<CryptoKey> | undefined;
 
 export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntime> {
   const { config, logger } = deps;
@@ -51,32 +48,22 @@ export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntim
     batchSize: config.batchSize,
     sendTimeoutMs: config.sendTimeoutMs,
   });
-  const service = createEmailService({ from: config.from, publicAppUrl: config.publicAppUrl, cipher, store, em: deps.em, queued: deps.queued });
+  const service = createEmailService({ from: config.from, publicAppUrl: config.publicAppUrl, cipher, store, templates: deps.templates, em: deps.em, queued: deps.queued });
   // Checking a directory costs nothing; only a provider's check is worth caching.
   const check =
     transport.name === 'outbox'
       ? (signal: AbortSignal) => transport.check(signal)
       : cachedCheck((signal) => transport.check(signal), config.readinessCacheMs);
-  const runtime = { service, transport, worker, check };
-  runtimes.set(service, runtime);
   logger.info({ transport: transport.name }, 'email transport ready');
-  return runtime;
-}
-
-/** The running parts behind a service instance this module created. */
-export function runtimeOf(service: EmailService): EmailRuntime {
-  const runtime = runtimes.get(service);
-  if (!runtime) throw new Error('email: this service was not created by the email plugin');
-  return runtime;
+  return { service, transport, worker, check };
 }
 
 async function outboxKey(config: EmailConfig, logger: Logger): Promise<CryptoKey> {
-  if (config.outboxKey !== undefined || config.jwtSecret) return (await loadOutboxKey(config)).key;
-  // validate() refuses this case in production. Elsewhere the key lives as long as the process,
-  // so messages still queued when it exits cannot be opened after a restart: say so, once.
-  if (!processKey) {
-    logger.warn('no EMAIL_OUTBOX_KEY or JWT_SECRET: queued email is encrypted with a random per-process key and will not survive a restart');
-    processKey = loadOutboxKey({}).then((k) => k.key);
+  const loaded = await loadOutboxKey(config);
+  // validate() refuses this case in production. Elsewhere the key lives as long as this kernel,
+  // so messages still queued when it stops cannot be opened after a restart: say so.
+  if (loaded.source === 'random') {
+    logger.warn('no EMAIL_OUTBOX_KEY or JWT_SECRET: queued email is encrypted with a random key of this run and will not survive a restart');
   }
-  return processKey;
+  return loaded.key;
 }

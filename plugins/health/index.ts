@@ -3,6 +3,7 @@
  * and shutdown has not begun) for load balancers and orchestrators.
  */
 import { coreServices, definePlugin } from '../../core/index.ts';
+import { rateLimit } from '../ratelimit/contract.ts';
 
 export const healthPlugin = definePlugin({
   id: 'health',
@@ -12,10 +13,10 @@ export const healthPlugin = definePlugin({
   requires: { health: coreServices.health },
   prefixes: ['/health'],
   routes(router, ctx) {
-    router.get('/health/live', { summary: 'The process is running', timeoutMs: 1000, rateLimit: false, responses: { 200: '{ status: "ok" }' } }, (http) => {
+    router.get('/health/live', { summary: 'The process is running', timeoutMs: 1000, meta: [rateLimit(false)], responses: { 200: '{ status: "ok" }' } }, (http) => {
       http.body = { status: 'ok' };
     });
-    router.get('/health/ready', { summary: 'Every dependency check passes', timeoutMs: 5000, rateLimit: false, responses: { 200: '{ status: "ok", checks: { <name>: { status, latencyMs, error? } } }', 503: 'The same shape with status "fail": a check failed, or shutdown has begun' } }, async (http) => {
+    router.get('/health/ready', { summary: 'Every dependency check passes', timeoutMs: 5000, meta: [rateLimit(false)], responses: { 200: '{ status: "ok", checks: { <name>: { status, latencyMs, error? } } }', 503: 'The same shape with status "fail": a check failed, or shutdown has begun' } }, async (http) => {
       const report = await ctx.services.health.readiness();
       http.status = report.status === 'ok' ? 200 : 503;
       http.set('Cache-Control', 'no-store');

@@ -9,7 +9,8 @@
  * parallel right ones all get in, in turns. A reservation left by a crashed process expires with
  * its window.
  */
-import type { Database, LockoutStatus } from '../../core/index.ts';
+import type { Database } from '../../core/index.ts';
+import type { LockoutStatus } from './contract.ts';
 import { lockDurationSeconds, type LockoutConfig } from './config.ts';
 
 interface CounterRow {

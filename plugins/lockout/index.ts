@@ -4,23 +4,16 @@
  * password). A success resets the count, a password reset clears the lock, the owner of an
  * existing account gets one email per lockout. Auth works without this plugin.
  */
-import {
-  authHooks,
-  authServiceRef,
-  definePlugin,
-  defineProblems,
-  emailServiceRef,
-  lockoutServiceRef,
-  type LockoutService,
-} from '../../core/index.ts';
+import { definePlugin, defineProblems } from '../../core/index.ts';
+import { authHooks, authServiceRef } from '../auth/contract.ts';
+import { emailServiceRef } from '../email/contract.ts';
+import { lockoutServiceRef, type LockoutService } from './contract.ts';
+import { accountLockedEmail } from './emails.ts';
 import { lockoutConfigSchema, validateLockoutConfig } from './config.ts';
 import { CounterStore } from './counter-store.ts';
 import { lockoutMigrations } from './migrations.ts';
 
 const problems = defineProblems({ account_locked: { status: 423, title: 'Account locked' } });
-
-/** Per-kernel running state (the cleanup timer), found again in `stop`. */
-const timers = new WeakMap<object, ReturnType<typeof setInterval>>();
 
 export const lockoutPlugin = definePlugin({
   id: 'lockout',
@@ -35,10 +28,11 @@ export const lockoutPlugin = definePlugin({
   migrations: lockoutMigrations,
   init(ctx) {
     const store = new CounterStore(ctx.db, ctx.config);
+    ctx.services.email?.registerTemplates(accountLockedEmail);
     const notify = async (identifier: string, lockedUntil: Date, requestId: string) => {
       const email = ctx.services.email;
       const user = email ? await ctx.services.auth.findUserByEmail(identifier) : undefined;
-      if (email && user) await email.send('account-locked', user.email, { lockedUntil, resetLink: { path: '/forgot-password' } }, { requestId });
+      if (email && user) await email.send(accountLockedEmail, user.email, { lockedUntil, resetLink: { path: '/forgot-password' } }, { requestId });
     };
     ctx.services.auth.addLoginGate({
       name: 'lockout',
@@ -70,16 +64,13 @@ export const lockoutPlugin = definePlugin({
       },
     });
     const lockout: LockoutService = { status: (identifier) => store.status(identifier), unlock: (identifier) => store.clear(identifier) };
-    return { lockout };
+    return { services: { lockout }, state: { store } };
   },
   hooks: (on) => [on(authHooks.passwordReset, (payload, ctx) => ctx.services.lockout.unlock(payload.identifier))],
   start(ctx) {
-    const store = new CounterStore(ctx.db, ctx.config);
-    const sweep = () => store.deleteExpired().catch((err: unknown) => ctx.logger.warn({ err }, 'lockout cleanup failed'));
+    const sweep = () => ctx.state.store.deleteExpired().catch((err: unknown) => ctx.logger.warn({ err }, 'lockout cleanup failed'));
     void sweep();
-    timers.set(ctx, setInterval(sweep, ctx.config.cleanupIntervalSeconds * 1000));
-  },
-  stop(ctx) {
-    clearInterval(timers.get(ctx));
+    const timer = setInterval(sweep, ctx.config.cleanupIntervalSeconds * 1000);
+    ctx.onStop(() => clearInterval(timer));
   },
 });

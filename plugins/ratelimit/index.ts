@@ -8,7 +8,10 @@
  */
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
-import { authServiceRef, coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
+import { coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
+import { authServiceRef } from '../auth/contract.ts';
+import { openApiServiceRef } from '../openapi/contract.ts';
+import { rateLimit } from './contract.ts';
 import { ratelimitConfigFromEnv, ratelimitConfigSchema, resolveBackend, validateRatelimitConfig } from './config.ts';
 import type { Limiter, Policy } from './limiter.ts';
 import { MemoryLimiter } from './memory-limiter.ts';
@@ -16,16 +19,13 @@ import { upstashCompatible } from './redis-adapter.ts';
 import { ResilientLimiter } from './resilient-limiter.ts';
 import { SharedLimiter } from './shared-limiter.ts';
 
+/** The plugin's state in one kernel: the limiter, and how readiness reaches its backend. */
 interface Running {
   readonly limiter: Limiter;
   readonly resilient: ResilientLimiter | undefined;
   /** Reaches the shared backend (readiness), undefined for memory. */
   readonly ping: (() => Promise<unknown>) | undefined;
-  readonly close: () => Promise<void>;
 }
-
-/** Per-kernel running state, found again by health and stop. */
-const running = new WeakMap<object, Running>();
 
 export const ratelimitPlugin = definePlugin({
   id: 'ratelimit',
@@ -33,7 +33,7 @@ export const ratelimitPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Sliding-window rate limits per client IP and user',
   requires: { http: coreServices.http },
-  optional: { auth: authServiceRef },
+  optional: { auth: authServiceRef, openapi: openApiServiceRef },
   config: ratelimitConfigSchema,
   fromEnv: ratelimitConfigFromEnv,
   validate: validateRatelimitConfig,
@@ -42,7 +42,7 @@ export const ratelimitPlugin = definePlugin({
     const config = ctx.config;
     const memory = new MemoryLimiter();
     const backend = resolveBackend(config);
-    let state: Running = { limiter: memory, resilient: undefined, ping: undefined, close: async () => {} };
+    let state: Running = { limiter: memory, resilient: undefined, ping: undefined };
     if (backend === 'redis') {
       const client = new IORedis(config.redisUrl!, {
         lazyConnect: true,
@@ -56,17 +56,17 @@ export const ratelimitPlugin = definePlugin({
       // and ioredis keeps reconnecting in the background.
       await client.connect().catch((err: unknown) => ctx.logger.warn({ err }, 'Redis for rate limits is unreachable at boot'));
       const resilient = new ResilientLimiter(new SharedLimiter(upstashCompatible(client), config.timeoutMs), memory, ctx.logger);
-      state = { limiter: resilient, resilient, ping: () => client.ping(), close: async () => void client.disconnect() };
+      ctx.onStop(() => client.disconnect());
+      state = { limiter: resilient, resilient, ping: () => client.ping() };
     } else if (backend === 'upstash') {
       const redis = new UpstashRedis({ url: config.upstashUrl!, token: config.upstashToken!, retry: false, enableTelemetry: false });
       const resilient = new ResilientLimiter(new SharedLimiter(redis, config.timeoutMs), memory, ctx.logger);
-      state = { limiter: resilient, resilient, ping: () => redis.ping(), close: async () => {} };
+      state = { limiter: resilient, resilient, ping: () => redis.ping() };
     }
-    running.set(ctx, state);
     ctx.logger.info({ backend }, 'rate limits ready');
 
     const policyOf = (route: RouteDefinition): Policy | undefined => {
-      const declared = route.options.rateLimit;
+      const declared = rateLimit.read(route);
       if (declared === false) return undefined;
       const base = declared ?? { group: 'default', ...config.defaultPolicy };
       const override = config.policies[base.group];
@@ -83,6 +83,16 @@ export const ratelimitPlugin = definePlugin({
       return `ip:${http.ip}`;
     };
 
+    ctx.services.http.exposeHeaders('RateLimit', 'RateLimit-Policy');
+    ctx.services.openapi?.decorate(({ route, operation }) => {
+      const policy = policyOf(route);
+      if (!policy) return;
+      const note = `Rate-limit group "${policy.group}": ${policy.limit} requests per ${policy.windowSeconds} s per ${route.options.auth ? 'user (per client address without a session)' : 'client address'}; RateLimit-Policy and RateLimit headers, 429 rate_limited with Retry-After over the limit.`;
+      operation.description = [operation.description, note].filter(Boolean).join('\n\n');
+      const responses = operation.responses as Record<string, { description: string }>;
+      responses['429'] = { description: 'rate_limited: over the limit of the route\'s group (Retry-After says when to try again)' };
+      if (responses.default) responses.default.description = responses.default.description.replace(/\.$/, ', rate_limited.');
+    });
     ctx.services.http.addGuard(async (http, route) => {
       const policy = policyOf(route);
       if (!policy) return;
@@ -96,12 +106,13 @@ export const ratelimitPlugin = definePlugin({
         });
       }
     });
+    return { state };
   },
   health: {
     // Degraded, not failed: requests are still limited (in memory) while the backend is away.
     ratelimit: async (ctx) => {
-      const state = running.get(ctx);
-      if (!state?.ping) return undefined;
+      const state = ctx.state;
+      if (!state.ping) return undefined;
       try {
         await state.ping();
       } catch (err) {
@@ -110,8 +121,5 @@ export const ratelimitPlugin = definePlugin({
       const reason = state.resilient?.degraded;
       return reason ? { degraded: reason } : undefined;
     },
-  },
-  async stop(ctx) {
-    await running.get(ctx)?.close();
   },
 });

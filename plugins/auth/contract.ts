@@ -2,9 +2,7 @@
  * The auth service contract (provided by the auth plugin): who is calling, guards for other
  * plugins' routes, the hooks it emits, and the login gate extension point (used by lockout).
  */
-import type { HttpContext } from '../http/context.ts';
-import { defineHook } from '../plugin/hooks.ts';
-import { createServiceRef } from '../plugin/service-ref.ts';
+import { createServiceRef, defineHook, type HttpContext } from '../../core/index.ts';
 
 export type Role = 'artist' | 'admin';
 

@@ -1,5 +1,5 @@
 /** The lockout service contract (provided by the lockout plugin), for admin tools. */
-import { createServiceRef } from '../plugin/service-ref.ts';
+import { createServiceRef } from '../../core/index.ts';
 
 export interface LockoutStatus {
   readonly identifier: string;

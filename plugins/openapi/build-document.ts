@@ -4,8 +4,8 @@
  * statuses and problem codes). Served by the openapi plugin at GET /openapi.json.
  */
 import { toJsonSchema } from '@valibot/to-json-schema';
-import type { RouteDefinition } from './plugin-router.ts';
-import { coreProblems } from './problem.ts';
+import { coreProblems, type RouteDefinition } from '../../core/index.ts';
+import type { OperationDecoration } from './contract.ts';
 
 export interface OpenApiInfo {
   readonly title: string;
@@ -13,11 +13,31 @@ export interface OpenApiInfo {
   readonly description?: string;
 }
 
+export type Decorator = (decoration: OperationDecoration) => void;
+
 type Json = Record<string, unknown>;
+
+const PROBLEM_SCHEMA: Json = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'requestId'],
+  properties: {
+    type: { type: 'string', description: 'urn:empulse:problem:<code>' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: `Stable machine code, e.g. ${Object.keys(coreProblems.catalogue).join(', ')}` },
+    requestId: { type: 'string', description: 'Also in the X-Request-Id header and every log line of the request' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
 
 const PIPELINE_PROBLEMS = ['malformed_body', 'payload_too_large', 'unsupported_media_type', 'validation_failed', 'request_timeout'];
 
-export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiInfo): Json {
+export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiInfo, decorators: readonly Decorator[] = []): Json {
+  const components = { schemas: { Problem: PROBLEM_SCHEMA } as Json, securitySchemes: {} as Json };
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -31,24 +51,14 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
     for (const [status, description] of Object.entries(route.options.responses ?? { 200: 'OK' })) {
       responses[status] = { description };
     }
-    const limited = route.options.rateLimit !== false;
-    const codes = [
-      ...(route.options.problems ?? []),
-      ...(route.options.body ? PIPELINE_PROBLEMS : ['request_timeout']),
-      ...(limited ? ['rate_limited'] : []),
-    ];
-    const rateNote = route.options.rateLimit
-      ? `Rate-limit group "${route.options.rateLimit.group}": ${route.options.rateLimit.limit} requests per ${route.options.rateLimit.windowSeconds} s per client by default (when the ratelimit plugin is on; RateLimit-Policy and RateLimit headers, 429 with Retry-After).`
-      : limited
-        ? 'Rate-limit group "default" (when the ratelimit plugin is on).'
-        : undefined;
-    const description = [route.options.description, rateNote].filter(Boolean).join('\n\n');
+    const codes = [...(route.options.problems ?? []), ...(route.options.body ? PIPELINE_PROBLEMS : ['request_timeout'])];
+    const description = route.options.description;
     responses.default = {
       description: `A problem (RFC 9457). Codes: ${[...new Set(codes)].join(', ')}.`,
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     };
     const operation: Json = {
-      operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_: string, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       tags: [route.plugin],
       ...(route.options.summary && { summary: route.options.summary }),
       ...(description && { description }),
@@ -61,33 +71,14 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
       }),
       responses,
     };
+    for (const decorate of decorators) decorate({ route, operation, components });
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }
   return {
     openapi: '3.1.0',
     info: { title: info.title, version: info.version, ...(info.description && { description: info.description }) },
     paths,
-    components: {
-      schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'code', 'requestId'],
-          properties: {
-            type: { type: 'string', description: 'urn:empulse:problem:<code>' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            code: { type: 'string', description: `Stable machine code, e.g. ${Object.keys(coreProblems.catalogue).join(', ')}` },
-            requestId: { type: 'string', description: 'Also in the X-Request-Id header and every log line of the request' },
-            errors: {
-              type: 'array',
-              items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
-            },
-          },
-        },
-      },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-    },
+    components,
   };
 }
 
