@@ -3,6 +3,7 @@
  */
 import type { HealthService } from './health/health-registry.ts';
 import type { RouteDefinition, RouteGuard } from './http/plugin-router.ts';
+import type { DeclaredProblem } from './http/problem.ts';
 import { createServiceRef } from './plugin/service-ref.ts';
 
 export interface LifecycleService {
@@ -24,6 +25,11 @@ export interface RouteCatalog {
   plugins(): readonly PluginSummary[];
   /** The kernel's version. */
   readonly kernelVersion: string;
+  /**
+   * Every problem code the service declares, by code: the core's and those of the enabled
+   * plugins' catalogues (`definePlugin({ problems })`), each with its status and title.
+   */
+  problems(): ReadonlyMap<string, DeclaredProblem>;
 }
 
 /** Extension points of the HTTP pipeline; open while plugins initialise, closed once the kernel runs. */

@@ -36,7 +36,7 @@ export { coreServices } from './core-services.ts';
 export type { HttpService, LifecycleService, PluginSummary, RouteCatalog } from './core-services.ts';
 export type { CheckOutcome, CheckReport, CheckStatus, HealthService, ReadinessReport } from './health/health-registry.ts';
 export { HttpProblem, coreProblems, defineProblems, problemType } from './http/problem.ts';
-export type { FieldError, ProblemBody, ProblemDefinition, ProblemInit } from './http/problem.ts';
+export type { DeclaredProblem, FieldError, ProblemBody, ProblemCatalogue, ProblemDefinition, ProblemInit } from './http/problem.ts';
 export type { HttpContext, RequestState } from './http/context.ts';
 export { multiline } from './http/control-characters.ts';
 export type { RawParams, RawQuery } from './http/context.ts';
@@ -58,6 +58,7 @@ export type {
   RouteHandler,
   RouteOptions,
   RouteBody,
+  RouteResponse,
 } from './http/plugin-router.ts';
 export { multipartBody, streamBody } from './http/body/kinds.ts';
 export type {

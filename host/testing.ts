@@ -1,7 +1,10 @@
 /**
  * `createTestKernel`: boots a kernel with the given plugins against a fresh, throw-away
  * PostgreSQL database (or the embedded one) and offers `inject()` to send requests without a
- * socket. Plugin authors use it the same way the project's own tests do.
+ * socket. Plugin authors use it the same way the project's own tests do: `services` replaces a
+ * plugin's dependencies (or a core service) with fakes, `t.service(ref)` reads what a ref
+ * resolves to. `pluginConformance` (./conformance.ts, also exported here) checks a plugin against
+ * the rules every plugin keeps.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -17,10 +20,36 @@ import {
   type Logger,
   type Plugin,
   type RuntimeMode,
+  type ServiceOf,
+  type ServiceRef,
 } from '../core/index.ts';
 
-export interface TestKernelOptions {
+declare const checkedFake: unique symbol;
+
+/**
+ * A fake of a service, made by `fake(ref, impl)`: the ref and an implementation of the ref's
+ * service type (checked where it was made).
+ */
+export type ServiceFake<T = any> = readonly [ref: ServiceRef<T>, impl: T] & { readonly [checkedFake]: true };
+
+/** Pairs a ref with a fake implementation; `impl` must be of the ref's service type. */
+export function fake<T>(ref: ServiceRef<T>, impl: NoInfer<T>): ServiceFake<T> {
+  return Object.freeze([ref, impl]) as unknown as ServiceFake<T>;
+}
+
+/** `[ref, impl]` pairs (or `fake(ref, impl)`), each impl checked against its own ref's service type. */
+export type ServiceFakes<Refs extends readonly ServiceRef<any>[]> = {
+  readonly [K in keyof Refs]: readonly [ref: Refs[K], impl: ServiceOf<Refs[K]>];
+};
+
+export interface TestKernelOptions<Refs extends readonly ServiceRef<any>[] = readonly ServiceRef<any>[]> {
   readonly plugins: readonly (Plugin | ConfiguredPlugin)[];
+  /**
+   * Services set by ref before any plugin initialises: fakes of a plugin's dependencies (they count
+   * as provided, so the providers need not be enabled) or of the kernel's own services. No enabled
+   * plugin may provide one of them too. `[[ref, impl], …]` or `[fake(ref, impl), …]`.
+   */
+  readonly services?: ServiceFakes<Refs>;
   readonly http?: HttpSettings;
   readonly env?: Env;
   readonly mode?: RuntimeMode;
@@ -36,6 +65,11 @@ export interface TestKernel {
   /** The database config the kernel uses (a fresh database per test kernel). */
   readonly database: DatabaseConfig;
   inject(options: InjectOptions | string): Promise<Response>;
+  /**
+   * The implementation `ref` resolves to in this kernel: what its provider's `init` returned (once
+   * booted), the fake given in `services`, or the kernel's own. Throws when nothing provides it.
+   */
+  service<T>(ref: ServiceRef<T>): T;
   /** Stops the kernel and drops its database. */
   close(): Promise<void>;
 }
@@ -74,7 +108,9 @@ export async function createScratchDatabase(adminUrl = testDatabaseAdminUrl()): 
   };
 }
 
-export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel> {
+export async function createTestKernel<const Refs extends readonly ServiceRef<any>[] = []>(
+  options: TestKernelOptions<Refs>,
+): Promise<TestKernel> {
   const choice = options.database ?? defaultTestDriver();
   let database: DatabaseConfig;
   let drop = async () => {};
@@ -95,6 +131,7 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
       mode: options.mode ?? 'test',
       logger: options.logger ?? createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'silent' }),
       database,
+      ...(options.services && { services: options.services as readonly (readonly [ServiceRef<unknown>, unknown])[] }),
     });
     if (options.boot ?? true) {
       try {
@@ -113,6 +150,16 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
     kernel,
     database,
     inject: (req) => lightInject(kernel.callback(), req),
+    service: <T>(ref: ServiceRef<T>): T => {
+      const impl = kernel.services.get(ref);
+      if (impl === undefined) {
+        const why = kernel.state === 'created' ? ' (plugins provide their services once the kernel has booted)' : '';
+        throw new Error(
+          `service "${ref.id}" is not provided in this test kernel: no enabled plugin provides it, no fake was given for it in \`services\`, and it is not a core service${why}`,
+        );
+      }
+      return impl as T;
+    },
     close: async () => {
       if (closed) return;
       closed = true;

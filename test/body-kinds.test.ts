@@ -29,10 +29,12 @@ interface Observed {
   error: unknown;
   signalAborted: boolean;
   done: Deferred<void>;
+  /** Holds the swallowing handler back until the test has its answer. */
+  release: Deferred<void>;
 }
 let observed: Observed;
 const resetObserved = (): void => {
-  observed = { calls: 0, bytes: 0, error: undefined, signalAborted: false, done: deferred() };
+  observed = { calls: 0, bytes: 0, error: undefined, signalAborted: false, done: deferred(), release: deferred() };
 };
 resetObserved();
 
@@ -107,6 +109,16 @@ const uploads = definePlugin({
     router.post('/v1/uploads/stream', { body: streamBody({ maxBytes: STREAM_LIMIT, idleTimeoutMs: 400 }) }, async (http) => {
       observed.calls++;
       http.body = await consume(http, http.state.body);
+    });
+    router.post('/v1/uploads/swallow', { body: streamBody({ maxBytes: 1024 }) }, async (http) => {
+      observed.calls++;
+      try {
+        await consume(http, http.state.body);
+      } catch {
+        // A handler (or a storage call) that swallows the stream's error and carries on.
+      }
+      await observed.release.promise;
+      http.body = { swallowed: true };
     });
     router.post('/v1/uploads/typed', { body: streamBody({ maxBytes: 1024, mediaTypes: ['audio/*', 'application/octet-stream'] }) }, async (http) => {
       observed.calls++;
@@ -370,6 +382,20 @@ describe('route body kinds', () => {
       assert.ok(observed.error instanceof HttpProblem && observed.error.status === 413, "the handler's stream errors with the 413");
       assert.equal(observed.signalAborted, true);
       await exchange.closed;
+    });
+
+    it('answers with the body problem at once, even while the handler swallows the stream error and carries on', async () => {
+      const exchange = rawRequest(server, '/v1/uploads/swallow', {}, payload(4 * KiB), { chunked: true });
+      try {
+        const answer = await Promise.race([exchange.answer, sleep(5000).then(() => assert.fail('no answer while the handler was still busy'))]);
+        assert.equal(answer.status, 413, answer.body);
+        assert.equal(answer.json().code, 'payload_too_large');
+        await observed.done.promise;
+        assert.ok(observed.error instanceof HttpProblem && observed.error.status === 413);
+      } finally {
+        observed.release.resolve();
+        exchange.socket.destroy();
+      }
     });
 
     it('refuses a declared Content-Length over the limit before reading a byte', async () => {
@@ -648,6 +674,11 @@ describe('route body kinds', () => {
   });
 
   describe('declaring upload routes', () => {
+    it('the Node server sets no whole-request deadline (per-route budgets bound bodies), but keeps the headers deadline', () => {
+      assert.equal(server.server.requestTimeout, 0);
+      assert.equal(server.server.headersTimeout, 20_000);
+    });
+
     it('checks the options of the body kinds when the route is declared', () => {
       assert.throws(() => streamBody({ maxBytes: 0 }), /maxBytes must be a positive integer/);
       assert.throws(() => streamBody({ maxBytes: 10, mediaTypes: ['audio'] }), /not "type\/subtype"/);

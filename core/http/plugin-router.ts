@@ -24,6 +24,15 @@ export type QuerySchema = v.GenericSchema<Readonly<Record<string, string | reado
 /** valibot schema for a route's path parameters (strings, as the router decodes them). */
 export type ParamsSchema = v.GenericSchema<Readonly<Record<string, string | undefined>>, unknown>;
 
+/** A success response as a route declares it (`responses: { 200: { description, body } }`). */
+export interface RouteResponse {
+  readonly description: string;
+  /** valibot schema of the JSON body. */
+  readonly body?: BodySchema;
+  /** Response headers the route sets, by name, with what each means. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export interface RouteOptions<
   S extends RouteBody | undefined = undefined,
   Q extends QuerySchema | undefined = undefined,
@@ -57,9 +66,16 @@ export interface RouteOptions<
   readonly summary?: string;
   /** Longer notes for the OpenAPI document (behaviour clients rely on, differences from API.md). */
   readonly description?: string;
-  /** Success statuses and what they mean, for the OpenAPI document (default: `200: OK`). */
-  readonly responses?: Readonly<Record<number, string>>;
-  /** Problem codes this route may answer with, besides the pipeline's own. */
+  /**
+   * Success statuses and what they mean, for the OpenAPI document (default: `200: OK`): a
+   * description, or `{ description, body?, headers? }` with a valibot schema of the JSON body and
+   * the headers the route sets (name: meaning). Documentation only: answers are not checked.
+   */
+  readonly responses?: Readonly<Record<number, string | RouteResponse>>;
+  /**
+   * Problem codes this route may answer with, besides the pipeline's own. The OpenAPI document
+   * lists them by status, as the core's and the enabled plugins' catalogues declare it.
+   */
   readonly problems?: readonly string[];
   /**
    * valibot schema for the query string (`http.state.query` is its output); failures answer 422

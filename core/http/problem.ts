@@ -71,6 +71,21 @@ export interface ProblemDefinition {
   readonly title: string;
 }
 
+/**
+ * A catalogue of problem codes as a plugin declares it in `definePlugin({ problems: [...] })`:
+ * what `defineProblems` returns. The kernel reads only its `catalogue` (each code's status).
+ */
+export interface ProblemCatalogue {
+  readonly catalogue: Readonly<Record<string, ProblemDefinition>>;
+}
+
+/** A problem code as the kernel knows it: its status and title, and whose catalogue declares it. */
+export interface DeclaredProblem extends ProblemDefinition {
+  readonly code: string;
+  /** `core` for the pipeline's own codes, else the id of the declaring plugin. */
+  readonly owner: string;
+}
+
 export type ProblemFactories<C extends Record<string, ProblemDefinition>> = {
   readonly [K in keyof C]: (detail?: string, extra?: Pick<ProblemInit, 'errors' | 'headers'>) => HttpProblem;
 };
@@ -78,11 +93,16 @@ export type ProblemFactories<C extends Record<string, ProblemDefinition>> = {
 /**
  * Declares a catalogue of error codes (Better Auth style): `const errors = defineProblems({
  * invalid_token: { status: 400, title: 'Invalid token' } })`, then `throw errors.invalid_token()`.
+ * List it in the plugin's `problems` too (`definePlugin({ problems: [errors], … })`), so the
+ * kernel knows each code's status (the OpenAPI document lists a route's codes by status).
  */
 export function defineProblems<const C extends Record<string, ProblemDefinition>>(catalogue: C): ProblemFactories<C> & { readonly catalogue: C } {
   const factories: Record<string, unknown> = { catalogue };
   for (const [code, def] of Object.entries(catalogue)) {
     if (!/^[a-z][a-z0-9_]*$/.test(code)) throw new TypeError(`problem code "${code}" must be snake_case`);
+    if (!Number.isInteger(def.status) || def.status < 400 || def.status > 599) {
+      throw new TypeError(`problem code "${code}" must have a 4xx or 5xx status (got ${def.status})`);
+    }
     factories[code] = (detail?: string, extra?: Pick<ProblemInit, 'errors' | 'headers'>) =>
       new HttpProblem({ status: def.status, title: def.title, code, ...(detail !== undefined && { detail }), ...extra });
   }

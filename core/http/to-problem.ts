@@ -27,9 +27,14 @@ export function toProblem(err: unknown): HttpProblem {
     case 'request.aborted':
       return coreProblems.malformed_body('The request body was cut short.');
   }
+  // `ctx.throw(status)` in a handler or guard (Koa's http-errors) means that status.
+  if (status === 401) return coreProblems.unauthenticated();
+  if (status === 403) return coreProblems.forbidden();
+  if (status === 404) return coreProblems.not_found();
   if (status === 413) return coreProblems.payload_too_large();
   if (status === 415) return coreProblems.unsupported_media_type();
-  if (status === 404) return coreProblems.not_found();
+  if (status === 422) return coreProblems.validation_failed();
+  if (status === 429) return coreProblems.rate_limited();
   // co-body marks JSON syntax errors (and prototype-poisoning attempts) with a bare 400.
   if (status === 400) return coreProblems.malformed_body('The request body is not valid JSON.');
   return coreProblems.internal_error('An unexpected error occurred; quote the request id when reporting it.');

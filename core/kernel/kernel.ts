@@ -33,6 +33,8 @@ import { ServiceRegistry } from './service-registry.ts';
 import { redactConfig } from './validate-config.ts';
 import { KERNEL_VERSION } from './version.ts';
 import { withTimeout } from './with-timeout.ts';
+import { loadOrCreateKey } from '../database/kernel-keys.ts';
+import { createCursorCodec, type CursorCodec } from '../http/cursor-codec.ts';
 
 export interface KernelOptions {
   readonly config: EmpulseConfig;
@@ -111,6 +113,7 @@ export class Kernel {
       options.logger.warn({ fields: redacted }, 'this logger was not made by createLogger: plugin fields to redact are not censored');
     }
     this.#registerCoreServices();
+    const cursors = lazyCursorCodec(() => loadOrCreateKey(this.database.orm.em.getConnection(), 'cursor'));
     this.#lifecycle = new LifecycleRunner({ services: this.services, health: this.health, hooks: this.#hooks, logger: this.logger });
     this.#slots = this.plan.plugins.map(
       ({ plugin, config }) =>
@@ -123,6 +126,7 @@ export class Kernel {
           db: () => this.#db,
           emit: (hook, payload, emitOptions) => this.#hooks.emit(hook, payload, emitOptions),
           shutdownSignal: this.#shutdown.signal,
+          cursors,
         }),
     );
   }
@@ -265,6 +269,7 @@ export class Kernel {
       list: () => this.#routes,
       plugins: () => this.plan.plugins.map(({ plugin }) => ({ id: plugin.id, version: plugin.version, description: plugin.description })),
       kernelVersion: KERNEL_VERSION,
+      problems: () => this.plan.problemCodes,
     };
     const http: HttpService = {
       addGuard: (guard) => this.#guards.add(guard),
@@ -311,6 +316,23 @@ export class Kernel {
       isDraining: () => this.isDraining(),
     });
   }
+}
+
+/**
+ * A codec whose key is read from (or created in) the database on first use: the key table exists
+ * only once the kernel's migrations ran, and most kernels (probes, CLI commands) never page.
+ */
+function lazyCursorCodec(loadKey: () => Promise<Uint8Array>): CursorCodec {
+  let codec: Promise<CursorCodec> | undefined;
+  const ready = () => (codec ??= loadKey().then(createCursorCodec).catch((err: unknown) => {
+    codec = undefined; // try again on the next use
+    throw err;
+  }));
+  return {
+    encode: async (position, scope) => (await ready()).encode(position, scope),
+    decode: (async (cursor: string, scope: string, schema?: Parameters<CursorCodec['decode']>[2]) =>
+      schema ? (await ready()).decode(cursor, scope, schema) : (await ready()).decode(cursor, scope)) as CursorCodec['decode'],
+  };
 }
 
 function tableName(entity: { readonly meta: unknown }): string {

@@ -5,9 +5,11 @@
  */
 import { toConfigured, type EmpulseConfig } from '../config/define-config.ts';
 import { CORE_SERVICE_IDS } from '../core-services.ts';
+import type { DeclaredProblem } from '../http/problem.ts';
 import type { Env, RuntimeMode } from '../plugin/define-plugin.ts';
 import { BootError } from './boot-error.ts';
 import { resolveGraph } from './dependency-graph.ts';
+import { collectProblemCodes } from './problem-registry.ts';
 import { validatePluginConfigs, type ValidatedPlugin } from './validate-config.ts';
 import { KERNEL_VERSION } from './version.ts';
 
@@ -16,6 +18,8 @@ export interface KernelPlan {
   readonly plugins: readonly ValidatedPlugin[];
   readonly providers: ReadonlyMap<string, string>;
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
+  /** Every problem code of the core and the enabled plugins' catalogues, with its status. */
+  readonly problemCodes: ReadonlyMap<string, DeclaredProblem>;
 }
 
 /** `external`: service ids set from outside the plugins (the test kit's fakes), like the core's own. */
@@ -27,12 +31,14 @@ export function planKernel(config: EmpulseConfig, env: Env, mode: RuntimeMode, e
     CORE_SERVICE_IDS,
     external,
   );
-  const problems = [...configProblems, ...graph.problems];
+  const codes = collectProblemCodes(entries.map((e) => e.plugin));
+  const problems = [...configProblems, ...graph.problems, ...codes.problems];
   if (problems.length > 0) throw new BootError(problems);
   const byId = new Map(validated.map((vp) => [vp.plugin.id, vp]));
   return {
     plugins: graph.order.map((p) => byId.get(p.id)!),
     providers: graph.providers,
     dependencies: graph.dependencies,
+    problemCodes: codes.codes,
   };
 }

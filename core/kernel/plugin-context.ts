@@ -9,6 +9,7 @@ import type { AnyInitContext, AnyPluginContext, Env, Plugin, RuntimeMode } from 
 import { ExtensionPoint } from '../plugin/extension-point.ts';
 import type { EmitOptions, HookRef } from '../plugin/hooks.ts';
 import type { ServiceRegistry } from './service-registry.ts';
+import type { CursorCodec } from '../http/cursor-codec.ts';
 
 export interface ContextDeps {
   readonly config: Readonly<Record<string, unknown>>;
@@ -20,6 +21,8 @@ export interface ContextDeps {
   readonly db: () => Database | undefined;
   readonly emit: (hook: string, payload: unknown, options?: EmitOptions) => void;
   readonly shutdownSignal: AbortSignal;
+  /** The kernel's cursor codec (one per kernel, its key loaded on first use). */
+  readonly cursors: CursorCodec;
 }
 
 type Cleanup = () => void | Promise<void>;
@@ -104,6 +107,7 @@ export class PluginSlot {
       },
       emit: <H extends HookRef<unknown>>(hook: H, payload: unknown, options?: EmitOptions) => deps.emit(hook.id, payload, options),
       shutdownSignal: deps.shutdownSignal,
+      cursors: deps.cursors,
       onStop: (cleanup: Cleanup) => void slot.#cleanups.push(cleanup),
       extensionPoint: <T>(name: string): ExtensionPoint<T> => {
         const point = new ExtensionPoint<T>(`${plugin.id}.${name}`);

@@ -10,8 +10,10 @@ import type { Database } from '../database/database.ts';
 import type { PluginRouter } from '../http/plugin-router.ts';
 import type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } from './hooks.ts';
 import type { ExtensionPoint } from './extension-point.ts';
+import type { CursorCodec } from '../http/cursor-codec.ts';
 import type { OptionalServicesOf, ServiceRefMap, ServicesOf } from './service-ref.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
+import type { ProblemCatalogue } from '../http/problem.ts';
 import type { CheckOutcome } from '../health/health-registry.ts';
 
 /** The environment as the host read it (process env plus `.env`). The core never reads it itself. */
@@ -49,6 +51,11 @@ export interface PluginContext<Config, Services, State = undefined> {
   emit<H extends HookRef<unknown>>(hook: H, payload: PayloadOf<H>, options?: EmitOptions): void;
   /** Aborted when the kernel begins shutting down: long-running work should stop. */
   readonly shutdownSignal: AbortSignal;
+  /**
+   * Signs and checks list cursors (see `page()` and `paginationQuery`): one key per deployment,
+   * kept in the database, so cursors survive restarts and work on every instance.
+   */
+  readonly cursors: CursorCodec;
   /**
    * Registers a clean-up (close a client, flush a queue) that runs at shutdown after this plugin's
    * `stop`, last registered first (avvio's `onClose`), each within the plugin's stop timeout.
@@ -142,6 +149,12 @@ export interface PluginSpec<
    * the kernel censors them, at any depth, whichever plugin logs them.
    */
   readonly redact?: readonly string[];
+  /**
+   * The catalogues of problem codes this plugin raises (what `defineProblems` returns): the kernel
+   * learns each code's status (the OpenAPI document lists a route's `problems` by status) and
+   * refuses to boot when two plugins give one code different statuses.
+   */
+  readonly problems?: readonly ProblemCatalogue[];
   /** MikroORM entities (`defineEntity`), with table names prefixed by the plugin id. */
   readonly entities?: readonly EntitySchema[];
   /** Explicit, ordered migrations, each named `<id>/<nnnn>_<what>`. */
@@ -199,6 +212,7 @@ export interface Plugin<
   readonly secrets: readonly string[];
   readonly validate: ((config: Readonly<Record<string, unknown>>, mode: RuntimeMode) => readonly ConfigProblem[]) | undefined;
   readonly redact: readonly string[];
+  readonly problems: readonly ProblemCatalogue[];
   readonly entities: readonly EntitySchema[];
   readonly migrations: readonly MigrationEntry[];
   readonly prefixes: readonly string[];
@@ -273,6 +287,7 @@ export function definePlugin<
     secrets: spec.secrets ?? [],
     validate: validate && ((config: Readonly<Record<string, unknown>>, mode: RuntimeMode) => validate(config as v.InferOutput<Schema>, mode)),
     redact: spec.redact ?? [],
+    problems: spec.problems ?? [],
     entities: spec.entities ?? [],
     migrations: spec.migrations ?? [],
     prefixes: spec.prefixes ?? [`/v1/${spec.id}`],

@@ -1,11 +1,12 @@
 /**
  * Example third-party plugin, the template to copy: an entity and its migration, validated
- * routes under its prefix (`/v1/shoutbox`), a consumed service, a hook, cursor pagination and
- * problem+json errors, all through the public API in core/index.ts.
+ * routes under its prefix (`/v1/shoutbox`) with body, query and params schemas, a consumed
+ * service, per-plugin state, a hook, the core's signed cursor pagination and problem+json
+ * errors, all through the public API in core/index.ts.
  */
 import * as v from 'valibot';
 import { v7 as uuidv7 } from 'uuid';
-import { coreProblems, defineHook, definePlugin, defineProblems } from '../../core/index.ts';
+import { coreProblems, defineHook, definePlugin, page, paginationQuery } from '../../core/index.ts';
 import { moderationServiceRef } from './contract.ts';
 import { ShoutboxMessage } from './message-entity.ts';
 import { shoutboxMigrations } from './migrations.ts';
@@ -13,14 +14,15 @@ import { shoutboxMigrations } from './migrations.ts';
 /** Emitted after a message is saved (delivered once its transaction committed). */
 export const messagePosted = defineHook<{ readonly id: string; readonly author: string }>('shoutbox.message.posted');
 
-const problems = defineProblems({
-  invalid_cursor: { status: 400, title: 'Invalid cursor' },
-});
-
 const PostMessage = v.strictObject({
   author: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(80)),
   text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(500)),
 });
+
+const ListQuery = v.object({ ...paginationQuery });
+const MessageParams = v.object({ id: v.pipe(v.string(), v.uuid('must be a message id')) });
+/** What a cursor of the message list carries: the last id seen (ids are UUIDv7, so time-ordered). */
+const Position = v.object({ id: v.pipe(v.string(), v.uuid()) });
 
 const toJson = (m: ShoutboxMessage) => ({
   id: m.id,
@@ -38,6 +40,13 @@ export const shoutboxPlugin = definePlugin({
   requires: { moderation: moderationServiceRef },
   entities: [ShoutboxMessage],
   migrations: shoutboxMigrations,
+  // Per-plugin state: one per kernel, created here, seen by routes, hooks, start and stop.
+  init(ctx) {
+    const state = { postedSinceStart: 0 };
+    ctx.onStop(() => ctx.logger.info({ posted: state.postedSinceStart }, 'shoutbox stopped'));
+    return { state };
+  },
+  hooks: (on) => [on(messagePosted, (_payload, ctx) => void (ctx.state.postedSinceStart += 1))],
   routes(router, ctx) {
     router.post('/v1/shoutbox/messages', { body: PostMessage, summary: 'Post a message' }, async (http) => {
       const { text, masked } = ctx.services.moderation.clean(http.state.body.text);
@@ -51,44 +60,22 @@ export const shoutboxPlugin = definePlugin({
       http.body = toJson(message);
     });
 
-    router.get('/v1/shoutbox/messages', { summary: 'List messages, newest first' }, async (http) => {
-      const limit = Number(http.query.limit ?? 20);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-        throw coreProblems.validation_failed('limit must be 1..100', { errors: [{ path: 'limit', message: 'must be an integer from 1 to 100' }] });
-      }
-      const cursor = typeof http.query.cursor === 'string' ? decodeCursor(http.query.cursor) : undefined;
-      const rows = await http.state.em.find(
-        ShoutboxMessage,
-        cursor ? { id: { $lt: cursor } } : {},
-        { orderBy: { id: 'desc' }, limit: limit + 1 },
-      );
-      const page = rows.slice(0, limit);
-      http.body = {
-        items: page.map(toJson),
-        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
-      };
+    router.get('/v1/shoutbox/messages', { query: ListQuery, summary: 'List messages, newest first' }, async (http) => {
+      const { limit, cursor } = http.state.query;
+      const scope = 'shoutbox.messages';
+      const after = cursor === undefined ? undefined : await ctx.cursors.decode(cursor, scope, Position);
+      const rows = await http.state.em.find(ShoutboxMessage, after ? { id: { $lt: after.id } } : {}, { orderBy: { id: 'desc' }, limit: limit + 1 });
+      http.body = await page(rows, { limit, codec: ctx.cursors, scope, positionOf: (m) => ({ id: m.id }), map: toJson });
     });
 
-    router.get('/v1/shoutbox/messages/:id', async (http) => {
-      const id = http.params.id!;
-      const message = /^[0-9a-f-]{36}$/.test(id) ? await http.state.em.findOne(ShoutboxMessage, { id }) : null;
+    router.get('/v1/shoutbox/stats', { summary: 'Messages posted since this instance started' }, (http) => {
+      http.body = { postedSinceStart: ctx.state.postedSinceStart };
+    });
+
+    router.get('/v1/shoutbox/messages/:id', { params: MessageParams }, async (http) => {
+      const message = await http.state.em.findOne(ShoutboxMessage, { id: http.state.params.id });
       if (!message) throw coreProblems.not_found('No such message.');
       http.body = toJson(message);
     });
   },
 });
-
-/** Cursors are opaque to clients: base64url of the last id seen. */
-function encodeCursor(id: string): string {
-  return btoa(id).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const id = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
-    if (/^[0-9a-f-]{36}$/.test(id)) return id;
-  } catch {
-    // fall through
-  }
-  throw problems.invalid_cursor('The cursor is not one this service issued.');
-}

@@ -58,9 +58,20 @@ describe('shoutbox example plugin', () => {
     const last = (await t.inject({ url: `/v1/shoutbox/messages?limit=2&cursor=${second.nextCursor}` })).json();
     assert.deepEqual(last.items.map((m: { author: string }) => m.author), ['Nina']);
     assert.equal(last.nextCursor, null);
+    // A cursor the service did not sign (or one altered) is refused like any invalid parameter.
     const bad = await t.inject({ url: '/v1/shoutbox/messages?cursor=not-ours' });
-    assert.equal(bad.statusCode, 400);
-    assert.equal(bad.json().code, 'invalid_cursor');
+    assert.equal(bad.statusCode, 422);
+    assert.equal(bad.json().code, 'validation_failed');
+    assert.deepEqual(bad.json().errors.map((e: { path: string }) => e.path), ['cursor']);
+    const altered = `${first.nextCursor.slice(0, -2)}${first.nextCursor.endsWith('AA') ? 'AB' : 'AA'}`;
+    assert.equal((await t.inject({ url: `/v1/shoutbox/messages?limit=2&cursor=${altered}` })).statusCode, 422);
+  });
+
+  it('keeps per-kernel state: messages posted since this kernel started, counted by its hook', async () => {
+    await t.kernel.hooksSettled();
+    const { postedSinceStart } = (await t.inject({ url: '/v1/shoutbox/stats' })).json();
+    const total = (await t.inject({ url: '/v1/shoutbox/messages?limit=100' })).json().items.length;
+    assert.equal(postedSinceStart, total);
   });
 
   it('answers 404 not_found for an unknown message', async () => {

@@ -36,7 +36,7 @@ export class FilePartStream {
           source.on('data', (chunk) => {
             if (this.#settled) return; // draining
             controller.enqueue(chunk);
-            // MUTATION
+            if ((controller.desiredSize ?? 0) <= 0) source.pause();
           });
           source.on('end', () => {
             if (this.#settled) return;
