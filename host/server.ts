@@ -3,7 +3,7 @@
  * 503 and the listener closes at once, in-flight requests finish (up to the timeout), then the
  * plugins stop in reverse order. A repeated signal does not cut the drain short.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kernel } from '../core/index.ts';
 
@@ -33,8 +33,11 @@ export async function serve(kernel: Kernel, options: ServeOptions): Promise<Runn
 
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  server.on('request', (_req, res) => {
+  server.on('request', (req, res) => {
     inFlight++;
+    res.once('finish', () => {
+      if (req.complete === false && /\bclose\b/i.test(String(res.getHeader('connection') ?? ''))) lingerBeforeClosing(req);
+    });
     res.once('close', () => {
       inFlight--;
       if (kernel.isDraining()) server.closeIdleConnections();
@@ -81,4 +84,38 @@ export async function serve(kernel: Kernel, options: ServeOptions): Promise<Runn
   };
 
   return { server, url, shutdown };
+}
+
+/** How long, and for how many bytes, a closing connection keeps reading a body nobody wants. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Lingering close (nginx's `lingering_close`). An answer given before the request body fully
+ * arrived (413 mid-upload, a refused upload, a spent time budget) says `Connection: close`, and
+ * Node closes the socket as soon as the answer is out. But closing a socket while the client is
+ * still sending makes the kernel reset the connection, and a reset makes the client's kernel drop
+ * whatever it had received and not yet read, the answer included: the client would see
+ * "connection reset" instead of its 413. So the answer goes out with a FIN as usual, and the body
+ * is read and discarded for a short while (or until it ends) before the socket is closed.
+ */
+function lingerBeforeClosing(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (socket.destroyed) return;
+  // Node has half-closed the socket and destroys it once that is flushed; we close it ourselves.
+  socket.removeListener('finish', socket.destroy);
+  let discarded = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', (chunk: Uint8Array) => {
+    discarded += chunk.byteLength;
+    if (discarded > LINGER_BYTES) close();
+  });
+  req.once('end', close);
+  req.once('error', close);
+  req.resume();
 }

@@ -24,13 +24,15 @@ import {
   type ServiceRef,
 } from '../core/index.ts';
 
+export { pluginConformance, type ConformanceOptions } from './conformance.ts';
+
 declare const checkedFake: unique symbol;
 
 /**
  * A fake of a service, made by `fake(ref, impl)`: the ref and an implementation of the ref's
  * service type (checked where it was made).
  */
-export type ServiceFake<T = any> = readonly [ref: ServiceRef<T>, impl: T] & { readonly [checkedFake]: true };
+export type ServiceFake<T = unknown> = readonly [ref: ServiceRef<T>, impl: T] & { readonly [checkedFake]: true };
 
 /** Pairs a ref with a fake implementation; `impl` must be of the ref's service type. */
 export function fake<T>(ref: ServiceRef<T>, impl: NoInfer<T>): ServiceFake<T> {
@@ -38,11 +40,11 @@ export function fake<T>(ref: ServiceRef<T>, impl: NoInfer<T>): ServiceFake<T> {
 }
 
 /** `[ref, impl]` pairs (or `fake(ref, impl)`), each impl checked against its own ref's service type. */
-export type ServiceFakes<Refs extends readonly ServiceRef<any>[]> = {
+export type ServiceFakes<Refs extends readonly ServiceRef<unknown>[]> = {
   readonly [K in keyof Refs]: readonly [ref: Refs[K], impl: ServiceOf<Refs[K]>];
 };
 
-export interface TestKernelOptions<Refs extends readonly ServiceRef<any>[] = readonly ServiceRef<any>[]> {
+export interface TestKernelOptions<Refs extends readonly ServiceRef<unknown>[] = readonly ServiceRef<unknown>[]> {
   readonly plugins: readonly (Plugin | ConfiguredPlugin)[];
   /**
    * Services set by ref before any plugin initialises: fakes of a plugin's dependencies (they count
@@ -108,7 +110,7 @@ export async function createScratchDatabase(adminUrl = testDatabaseAdminUrl()): 
   };
 }
 
-export async function createTestKernel<const Refs extends readonly ServiceRef<any>[] = []>(
+export async function createTestKernel<const Refs extends readonly ServiceRef<unknown>[] = []>(
   options: TestKernelOptions<Refs>,
 ): Promise<TestKernel> {
   const choice = options.database ?? defaultTestDriver();

@@ -2,7 +2,8 @@
  * The full Empulse pipeline with the configured plugins, served by the real host server. Logs go
  * to stdout at LOG_LEVEL (the bench discards them, as a log shipper would consume them).
  */
-import { configure, definePlugin, Kernel, type DatabaseConfig } from '../../core/index.ts';
+import { createHash } from 'node:crypto';
+import { configure, definePlugin, Kernel, multipartBody, type DatabaseConfig } from '../../core/index.ts';
 import { ratelimitPlugin } from '../../plugins/ratelimit/index.ts';
 import { createHostLogger } from '../../host/logger.ts';
 import { serve } from '../../host/server.ts';
@@ -23,6 +24,32 @@ const pingPlugin = definePlugin({
     router.get('/v1/bench/ping', (http) => {
       http.body = { ok: true };
     });
+    // The upload figure (bench/upload.ts): hashes each file part as it streams and reports how
+    // much this process's RSS grew meanwhile (sampled every 5 ms).
+    router.post(
+      '/v1/bench/upload',
+      { body: multipartBody({ maxFileBytes: 1024 ** 3, maxFiles: 1, maxFieldBytes: 1024, maxFields: 4, maxTotalBytes: 1024 ** 3 + 65_536 }) },
+      async (http) => {
+        const baseline = process.memoryUsage.rss();
+        let peak = baseline;
+        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+        try {
+          const hash = createHash('sha256');
+          let bytes = 0;
+          for await (const part of http.state.body) {
+            if (part.kind !== 'file') continue;
+            const reader = part.stream.getReader();
+            for (let r = await reader.read(); !r.done; r = await reader.read()) {
+              hash.update(r.value);
+              bytes += r.value.byteLength;
+            }
+          }
+          http.body = { bytes, sha256: hash.digest('hex'), rssGrowthBytes: peak - baseline };
+        } finally {
+          clearInterval(sampler);
+        }
+      },
+    );
   },
 });
 const plugins = [

@@ -44,7 +44,7 @@ export function validatePluginConfigs(
       continue;
     }
     const config = result.output as Record<string, unknown>;
-    for (const p of plugin.validate?.(config as never, mode) ?? []) {
+    for (const p of plugin.validate?.(config, mode) ?? []) {
       problems.push({ plugin: plugin.id, path: p.path, message: p.message });
     }
     validated.push({ plugin, config: Object.freeze(config) });

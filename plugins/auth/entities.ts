@@ -2,18 +2,24 @@
  * The auth plugin's tables: users, sessions (one per login, i.e. one refresh-token family), the
  * refresh tokens of each session, and single-use tokens (email verification, password reset).
  * Every token is stored only as its SHA-256 hash.
+ *
+ * The entities say exactly what migration `auth/0001_create_tables` creates (the conformance suite
+ * compares them): constraint names are PostgreSQL's defaults there, and the references between
+ * the tables are many-to-one relations mapped to the referenced id (`mapToPk`), so `userId` and
+ * `sessionId` stay plain uuid strings in code.
  */
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 export const AuthUser = defineEntity({
   name: 'AuthUser',
   tableName: 'auth_users',
+  uniques: [{ name: 'auth_users_email_normalized_key', properties: ['emailNormalized'] }],
   properties: {
     id: p.uuid().primary(),
     /** As the user typed it (trimmed), for display and sending. */
     email: p.string().length(320),
     /** Lower-cased: the unique key emails are compared by. */
-    emailNormalized: p.string().length(320).unique(),
+    emailNormalized: p.string().length(320),
     displayName: p.string().length(100),
     role: p.enum(['artist', 'admin'] as const),
     passwordHash: p.text(),
@@ -29,7 +35,7 @@ export const AuthSession = defineEntity({
   tableName: 'auth_sessions',
   properties: {
     id: p.uuid().primary(),
-    userId: p.uuid().index(),
+    userId: p.manyToOne(AuthUser).mapToPk().joinColumn('user_id').deleteRule('cascade').foreignKeyName('auth_sessions_user_id_fkey').index(),
     createdAt: p.datetime(),
     lastUsedAt: p.datetime(),
     /** Sliding expiry: pushed forward by every refresh. */
@@ -51,7 +57,13 @@ export const AuthRefreshToken = defineEntity({
   tableName: 'auth_refresh_tokens',
   properties: {
     tokenHash: p.string().length(64).primary(),
-    sessionId: p.uuid().index(),
+    sessionId: p
+      .manyToOne(AuthSession)
+      .mapToPk()
+      .joinColumn('session_id')
+      .deleteRule('cascade')
+      .foreignKeyName('auth_refresh_tokens_session_id_fkey')
+      .index(),
     createdAt: p.datetime(),
     /** Set when rotated: presenting a spent token again revokes the whole session. */
     spentAt: p.datetime().nullable(),
@@ -64,7 +76,7 @@ export const AuthOneTimeToken = defineEntity({
   tableName: 'auth_one_time_tokens',
   properties: {
     tokenHash: p.string().length(64).primary(),
-    userId: p.uuid().index(),
+    userId: p.manyToOne(AuthUser).mapToPk().joinColumn('user_id').deleteRule('cascade').foreignKeyName('auth_one_time_tokens_user_id_fkey').index(),
     purpose: p.enum(['verify_email', 'reset_password'] as const),
     createdAt: p.datetime(),
     expiresAt: p.datetime(),

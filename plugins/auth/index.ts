@@ -5,6 +5,7 @@
  */
 import { definePlugin } from '../../core/index.ts';
 import { emailServiceRef } from '../email/contract.ts';
+import { openApiServiceRef } from '../openapi/contract.ts';
 import { authServiceRef, type LoginGate } from './contract.ts';
 import { authEmails } from './emails.ts';
 import { AccessTokens } from './access-tokens.ts';
@@ -12,9 +13,12 @@ import { authConfigFromEnv, authConfigSchema, validateAuthConfig } from './confi
 import { AuthEngine, authServiceFacade } from './engine.ts';
 import { authEntities } from './entities.ts';
 import { authMigrations } from './migrations.ts';
+import { describeAuth } from './openapi.ts';
 import { PasswordHasher } from './password-hasher.ts';
 import { PasswordPolicy } from './password-policy.ts';
+import { authProblems } from './problems.ts';
 import { registerAuthRoutes } from './routes.ts';
+import { namedAuthSchemas } from './schemas.ts';
 
 export const authPlugin = definePlugin({
   id: 'auth',
@@ -22,7 +26,9 @@ export const authPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Accounts, sessions and tokens',
   requires: { email: emailServiceRef },
+  optional: { openapi: openApiServiceRef },
   provides: { auth: authServiceRef },
+  problems: [authProblems],
   config: authConfigSchema,
   fromEnv: authConfigFromEnv,
   validate: validateAuthConfig,
@@ -35,6 +41,8 @@ export const authPlugin = definePlugin({
     const concurrency = config.hashConcurrency ?? Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2);
     const gates = ctx.extensionPoint<LoginGate>('login-gates');
     ctx.services.email.registerTemplates(...Object.values(authEmails));
+    ctx.services.openapi?.nameSchemas(namedAuthSchemas);
+    ctx.services.openapi?.decorate(describeAuth);
     const engine = new AuthEngine(
       {
         config,

@@ -5,6 +5,8 @@ import { rateLimit } from '../ratelimit/contract.ts';
 import { assertCsrf, assertSameSiteRequest, clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from './cookie-mode.ts';
 import type { RequestMeta } from './deps.ts';
 import type { AuthEngine } from './engine.ts';
+import { takesRefreshCookie } from './openapi.ts';
+import { Accepted, Jwks, SessionList, TokenPair, User, VerificationSent, VerifiedUser } from './schemas.ts';
 import type { IssuedSession } from './sessions.ts';
 
 const Email = v.pipe(v.string(), v.trim(), v.maxLength(320), v.email('must be an email address'));
@@ -19,6 +21,16 @@ const TokenOnly = v.object({ token: Token });
 const Refresh = v.optional(v.object({ refreshToken: v.optional(Token) }));
 const Reset = v.object({ token: Token, password: v.string() });
 const Change = v.object({ currentPassword: Password, newPassword: v.string() });
+// Any value but "cookie" (or none, or a repeated key) means tokens in the body, as always: the
+// fallback keeps that lenient instead of answering 422.
+const LoginQuery = v.object({
+  mode: v.fallback(
+    v.optional(v.pipe(v.picklist(['cookie']), v.description('"cookie": browser cookie mode. The refresh token is set in the HttpOnly __Secure-empulse_refresh cookie and left out of the body, and a CSRF token is set in __Host-empulse_csrf; the request must not be cross-site. Any other value: tokens in the body.'))),
+    undefined,
+  ),
+});
+const SESSION_HEADERS = { 'Cache-Control': 'no-store' };
+const COOKIE_HEADERS = { ...SESSION_HEADERS, 'Set-Cookie': 'Cookie mode only: __Secure-empulse_refresh (the refresh token) and __Host-empulse_csrf (the CSRF token)' };
 
 const meta = (http: HttpContext): RequestMeta => ({
   ip: http.ip,
@@ -39,31 +51,31 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     }
   };
 
-  router.post('/v1/auth/register', { body: Register, meta: [rateLimit({ group: 'auth.register', limit: 10, windowSeconds: 3600 })], summary: 'Create an account (202 whether or not it exists)', responses: { 202: '{ status: "verification_sent" }, the same for existing emails (whose owner gets an "account already exists" email)' }, problems: ['weak_password'] }, async (http) => {
+  router.post('/v1/auth/register', { body: Register, meta: [rateLimit({ group: 'auth.register', limit: 10, windowSeconds: 3600 })], summary: 'Create an account (202 whether or not it exists)', responses: { 202: { description: 'The same for existing emails (whose owner gets an "account already exists" email)', body: VerificationSent } }, problems: ['weak_password'] }, async (http) => {
     await engine().accounts.register(http.state.body, meta(http));
     http.status = 202;
     http.body = { status: 'verification_sent' };
   });
 
-  router.post('/v1/auth/verify-email', { body: TokenOnly, summary: 'Confirm an email address', responses: { 200: '{ user: User }' }, problems: ['invalid_token'] }, async (http) => {
+  router.post('/v1/auth/verify-email', { body: TokenOnly, summary: 'Confirm an email address', responses: { 200: { description: 'The email is confirmed', body: VerifiedUser } }, problems: ['invalid_token'] }, async (http) => {
     http.body = { user: await engine().accounts.verifyEmail(http.state.body.token) };
   });
 
-  router.post('/v1/auth/resend-verification', { body: EmailOnly, meta: [rateLimit({ group: 'auth.resend-verification', limit: 10, windowSeconds: 900 })], summary: 'Send the verification link again (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+  router.post('/v1/auth/resend-verification', { body: EmailOnly, meta: [rateLimit({ group: 'auth.resend-verification', limit: 10, windowSeconds: 900 })], summary: 'Send the verification link again (202 always)', responses: { 202: { description: 'Whether or not the account exists; the work happens after the response', body: Accepted } } }, async (http) => {
     const m = meta(http);
     engine().inBackground(m.requestId, () => engine().accounts.resendVerification(http.state.body.email, m));
     http.status = 202;
     http.body = { status: 'accepted' };
   });
 
-  router.post('/v1/auth/login', { body: Login, meta: [rateLimit({ group: 'auth.login', limit: 20, windowSeconds: 300 })], summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: 'TokenPair' }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'csrf_failed', 'rate_limited'] }, async (http) => {
-    const cookieMode = http.query.mode === 'cookie';
+  router.post('/v1/auth/login', { body: Login, query: LoginQuery, meta: [rateLimit({ group: 'auth.login', limit: 20, windowSeconds: 300 })], summary: 'Log in (add ?mode=cookie for browser cookie mode)', description: 'Cookie mode sets the refresh token in __Secure-empulse_refresh (HttpOnly; Secure; SameSite=Strict; Path=/v1/auth) and the CSRF token in __Host-empulse_csrf, and leaves refreshToken out of the JSON body (API.md does not say; HttpOnly would be pointless otherwise).', responses: { 200: { description: 'A new session (cookie mode: without refreshToken, which is set as a cookie)', body: TokenPair, headers: COOKIE_HEADERS } }, problems: ['invalid_credentials', 'email_not_verified', 'account_locked', 'csrf_failed'] }, async (http) => {
+    const cookieMode = http.state.query.mode === 'cookie';
     if (cookieMode) assertSameSiteRequest(http, engine().deps.config.allowedOrigins);
     const issued = await engine().sessions.login(http.state.body.email, http.state.body.password, meta(http), cookieMode);
     respondWithSession(http, issued, cookieMode);
   });
 
-  router.post('/v1/auth/refresh', { body: Refresh, summary: 'Exchange a refresh token for a new pair', description: 'Send { refreshToken }, or (cookie mode) no body with the refresh cookie and X-CSRF-Token. The presented token is spent; presenting it again revokes the session.', responses: { 200: 'TokenPair (cookie mode: without refreshToken, which is set as a cookie)' }, problems: ['invalid_refresh_token', 'refresh_token_reused', 'csrf_failed'] }, async (http) => {
+  router.post('/v1/auth/refresh', { body: Refresh, meta: [takesRefreshCookie(true)], summary: 'Exchange a refresh token for a new pair', description: 'Send { refreshToken }, or (cookie mode) no body with the refresh cookie and X-CSRF-Token. The presented token is spent; presenting it again revokes the session.', responses: { 200: { description: 'A new pair (cookie mode: without refreshToken, which is set as a cookie)', body: TokenPair, headers: COOKIE_HEADERS } }, problems: ['invalid_refresh_token', 'refresh_token_reused', 'csrf_failed'] }, async (http) => {
     const e = engine();
     const fromBody = http.state.body?.refreshToken;
     const fromCookie = fromBody ? undefined : readCookie(http, REFRESH_COOKIE);
@@ -77,7 +89,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     respondWithSession(http, issued, fromCookie !== undefined);
   });
 
-  router.post('/v1/auth/logout', { auth: 'optional', summary: 'Revoke the current session', description: 'Bearer token, or (cookie mode) the refresh cookie with X-CSRF-Token.', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'csrf_failed'] }, async (http) => {
+  router.post('/v1/auth/logout', { auth: 'optional', meta: [takesRefreshCookie(true)], summary: 'Revoke the current session', description: 'Bearer token, or (cookie mode) the refresh cookie with X-CSRF-Token.', responses: { 204: 'Revoked' }, problems: ['unauthenticated', 'csrf_failed'] }, async (http) => {
     const e = engine();
     const principal = await e.authenticate(http);
     if (principal) {
@@ -100,7 +112,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.get('/v1/auth/sessions', { auth: 'required', summary: "The user's active sessions", responses: { 200: '{ items: [{ id, createdAt, lastUsedAt, userAgent, ip, current }], nextCursor: null }' }, problems: ['unauthenticated'] }, async (http) => {
+  router.get('/v1/auth/sessions', { auth: 'required', summary: "The user's active sessions", responses: { 200: { description: 'Every active session, in one page', body: SessionList, headers: SESSION_HEADERS } }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = { items: await engine().sessions.list(principal.user.id, principal.sessionId), nextCursor: null };
@@ -114,7 +126,7 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.post('/v1/auth/forgot-password', { body: EmailOnly, meta: [rateLimit({ group: 'auth.forgot-password', limit: 10, windowSeconds: 900 })], summary: 'Email a reset link (202 always)', responses: { 202: '{ status: "accepted" }, whether or not the account exists; the work happens after the response' } }, async (http) => {
+  router.post('/v1/auth/forgot-password', { body: EmailOnly, meta: [rateLimit({ group: 'auth.forgot-password', limit: 10, windowSeconds: 900 })], summary: 'Email a reset link (202 always)', responses: { 202: { description: 'Whether or not the account exists; the work happens after the response', body: Accepted } } }, async (http) => {
     const m = meta(http);
     engine().inBackground(m.requestId, () => engine().accounts.forgotPassword(http.state.body.email, m));
     http.status = 202;
@@ -132,13 +144,13 @@ export function registerAuthRoutes(router: PluginRouter, engine: () => AuthEngin
     http.status = 204;
   });
 
-  router.get('/v1/me', { auth: 'required', summary: 'The signed-in user', responses: { 200: 'User' }, problems: ['unauthenticated'] }, async (http) => {
+  router.get('/v1/me', { auth: 'required', summary: 'The signed-in user', responses: { 200: { description: 'The caller', body: User, headers: SESSION_HEADERS } }, problems: ['unauthenticated'] }, async (http) => {
     const principal = await engine().requireUser(http);
     http.set('Cache-Control', 'no-store');
     http.body = principal.user;
   });
 
-  router.get('/.well-known/jwks.json', { summary: 'Public keys of access tokens (asymmetric signing only)', description: 'Answers 404 not_found when tokens are signed with a shared secret (JWT_SECRET): there is no public key to publish.', responses: { 200: 'JWKS' }, problems: ['not_found'] }, (http) => {
+  router.get('/.well-known/jwks.json', { summary: 'Public keys of access tokens (asymmetric signing only)', description: 'Answers 404 not_found when tokens are signed with a shared secret (JWT_SECRET): there is no public key to publish.', responses: { 200: { description: 'The public keys', body: Jwks } }, problems: ['not_found'] }, (http) => {
     const jwks = engine().deps.tokens.jwks();
     if (!jwks) throw coreProblems.not_found('Access tokens are signed with a shared secret; there are no public keys.');
     http.set('Cache-Control', 'public, max-age=300');

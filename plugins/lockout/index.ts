@@ -23,6 +23,7 @@ export const lockoutPlugin = definePlugin({
   requires: { auth: authServiceRef },
   optional: { email: emailServiceRef },
   provides: { lockout: lockoutServiceRef },
+  problems: [problems],
   config: lockoutConfigSchema,
   validate: validateLockoutConfig,
   migrations: lockoutMigrations,

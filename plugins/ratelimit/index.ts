@@ -84,14 +84,19 @@ export const ratelimitPlugin = definePlugin({
     };
 
     ctx.services.http.exposeHeaders('RateLimit', 'RateLimit-Policy');
-    ctx.services.openapi?.decorate(({ route, operation }) => {
+    ctx.services.openapi?.decorate(({ route, operation, addProblem }) => {
       const policy = policyOf(route);
       if (!policy) return;
       const note = `Rate-limit group "${policy.group}": ${policy.limit} requests per ${policy.windowSeconds} s per ${route.options.auth ? 'user (per client address without a session)' : 'client address'}; RateLimit-Policy and RateLimit headers, 429 rate_limited with Retry-After over the limit.`;
       operation.description = [operation.description, note].filter(Boolean).join('\n\n');
-      const responses = operation.responses as Record<string, { description: string }>;
-      responses['429'] = { description: 'rate_limited: over the limit of the route\'s group (Retry-After says when to try again)' };
-      if (responses.default) responses.default.description = responses.default.description.replace(/\.$/, ', rate_limited.');
+      addProblem('rate_limited', { headers: { 'Retry-After': 'Seconds until the group\'s window lets a request through again' } });
+      const headers = {
+        'RateLimit-Policy': { description: 'The group\'s policy (IETF draft): "<group>";q=<limit>;w=<window seconds>', schema: { type: 'string' } },
+        RateLimit: { description: 'What is left (IETF draft): "<group>";r=<remaining>;t=<seconds to reset>', schema: { type: 'string' } },
+      };
+      for (const [status, response] of Object.entries(operation.responses as Record<string, { headers?: object }>)) {
+        if (status.startsWith('2')) response.headers = { ...response.headers, ...headers };
+      }
     });
     ctx.services.http.addGuard(async (http, route) => {
       const policy = policyOf(route);

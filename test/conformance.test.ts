@@ -1,0 +1,30 @@
+/**
+ * The conformance suite (host/conformance.ts) for every built-in plugin, each with only the
+ * dependencies it needs: migrations up/down/up, entities matching migrations, id-prefixed tables
+ * and migrations, routes under their prefixes, two kernels side by side, stop within its timeout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { configure } from '../core/index.ts';
+import { pluginConformance } from '../host/testing.ts';
+import { authPlugin } from '../plugins/auth/index.ts';
+import { emailPlugin } from '../plugins/email/index.ts';
+import { healthPlugin } from '../plugins/health/index.ts';
+import { lockoutPlugin } from '../plugins/lockout/index.ts';
+import { openApiPlugin } from '../plugins/openapi/index.ts';
+import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
+
+const outboxDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-'));
+after(() => rmSync(outboxDir, { recursive: true, force: true }));
+
+const email = configure(emailPlugin, { transport: 'outbox', outboxDir });
+const env = { JWT_SECRET: 'conformance-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz' };
+
+pluginConformance(healthPlugin);
+pluginConformance(openApiPlugin);
+pluginConformance(emailPlugin, { config: { transport: 'outbox', outboxDir } });
+pluginConformance(authPlugin, { dependencies: [email], env });
+pluginConformance(lockoutPlugin, { dependencies: [authPlugin, email], env });
+pluginConformance(ratelimitPlugin, { config: { backend: 'memory' } });
