@@ -89,16 +89,7 @@ export class BodyReader {
     );
   }
 
-  /** Bytes read from the client so far. */
-  get bytesRead(): number {
-    return this.#bytes;
-  }
-
-  /** True once the whole body was read. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
+  /** The first failure, once there is one. */
   get failure(): HttpProblem | undefined {
     return this.#failure;
   }
