@@ -9,8 +9,9 @@ import { healthPlugin } from './plugins/health/index.ts';
 import { lockoutPlugin } from './plugins/lockout/index.ts';
 import { openApiPlugin } from './plugins/openapi/index.ts';
 import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
+import { storagePlugin } from './plugins/storage/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, lockoutPlugin, ratelimitPlugin],
+  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, storagePlugin, lockoutPlugin, ratelimitPlugin],
   // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

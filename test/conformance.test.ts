@@ -15,9 +15,14 @@ import { healthPlugin } from '../plugins/health/index.ts';
 import { lockoutPlugin } from '../plugins/lockout/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
+import { storagePlugin } from '../plugins/storage/index.ts';
 
 const outboxDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-'));
-after(() => rmSync(outboxDir, { recursive: true, force: true }));
+const storageDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-storage-'));
+after(() => {
+  rmSync(outboxDir, { recursive: true, force: true });
+  rmSync(storageDir, { recursive: true, force: true });
+});
 
 const email = configure(emailPlugin, { transport: 'outbox', outboxDir });
 const env = { JWT_SECRET: 'conformance-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz' };
@@ -28,3 +33,4 @@ pluginConformance(emailPlugin, { config: { transport: 'outbox', outboxDir } });
 pluginConformance(authPlugin, { dependencies: [email], env });
 pluginConformance(lockoutPlugin, { dependencies: [authPlugin, email], env });
 pluginConformance(ratelimitPlugin, { config: { backend: 'memory' } });
+pluginConformance(storagePlugin, { config: { driver: 'local', dir: storageDir, signingKey: 'conformance-storage-signing-key-0123456789-abcdef' } });

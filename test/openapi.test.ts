@@ -14,6 +14,7 @@ import { lockoutPlugin } from '../plugins/lockout/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { rateLimit } from '../plugins/ratelimit/contract.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
+import { storagePlugin } from '../plugins/storage/index.ts';
 import { projectPath } from './support/paths.ts';
 
 const items = definePlugin({
@@ -208,7 +209,15 @@ describe('openapi: the document of every built-in plugin', () => {
     outboxDir = mkdtempSync(join(tmpdir(), 'empulse-openapi-'));
     // The plugins of empulse.config.ts.
     t = await createTestKernel({
-      plugins: [healthPlugin, openApiPlugin, configure(emailPlugin, { transport: 'outbox', outboxDir }), authPlugin, lockoutPlugin, ratelimitPlugin],
+      plugins: [
+        healthPlugin,
+        openApiPlugin,
+        configure(emailPlugin, { transport: 'outbox', outboxDir }),
+        authPlugin,
+        configure(storagePlugin, { dir: join(outboxDir, 'storage') }),
+        lockoutPlugin,
+        ratelimitPlugin,
+      ],
       env: { JWT_SECRET },
     });
     doc = (await t.inject({ url: '/openapi.json' })).json();

@@ -125,8 +125,10 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  // 'close', not 'exit': it comes after the child's stdout was read to its end, so every log
+  // line the process wrote is in `logs` when a test looks at them.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   const server: Server = {
     port,
@@ -202,7 +204,10 @@ describe('graceful shutdown of the server process', () => {
     assert.ok(server.logs.some((l) => l.msg === 'kernel stopped'), 'plugins were stopped before exiting');
     const stoppedAt = server.logs.findIndex((l) => l.msg === 'kernel stopped');
     const finishedAt = server.logs.findIndex((l) => l.msg === 'slow request finished');
-    assert.ok(finishedAt >= 0 && finishedAt < stoppedAt, 'the kernel stops after the in-flight request finished');
+    assert.ok(
+      finishedAt >= 0 && finishedAt < stoppedAt,
+      `the kernel stops after the in-flight request finished:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
+    );
   });
 
   it('with SHUTDOWN_TIMEOUT_MS=200 exits 0 without waiting for a 3 s request', { timeout: 60_000 }, async () => {

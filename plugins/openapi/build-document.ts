@@ -75,7 +75,8 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
   const paths: Record<string, Record<string, JsonObject>> = {};
   const operationIds = new Set<string>();
   for (const route of routes) {
-    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    // `:id` and the router's wildcard `*rest` (which spans slashes) are both `{name}` here.
+    const path = route.path.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}');
     const responses: Record<string, JsonObject> = {};
     for (const [status, declared] of Object.entries(route.options.responses ?? { 200: 'OK' })) {
       responses[status] = successResponse(typeof declared === 'string' ? { description: declared } : declared, schemas);
@@ -184,7 +185,7 @@ function headerObjects(headers: Readonly<Record<string, string>>): JsonObject {
 
 function pathParameters(route: RouteDefinition, schemas: SchemaConverter): JsonObject[] {
   const declared = route.options.params ? objectProperties(schemas.convert(route.options.params)) : undefined;
-  return [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map(([, name]) => {
+  return [...route.path.matchAll(/[:*]([A-Za-z0-9_]+)/g)].map(([, name]) => {
     const schema = declared?.properties[name!] ?? { type: 'string' };
     return { name, in: 'path', required: true, ...describedBy(schema), schema };
   });
