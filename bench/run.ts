@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: throughput and latency of the full pipeline against a bare Koa baseline
- * measured in the same run, and boot times on PostgreSQL and on the embedded database.
+ * measured in the same run, storage puts of a 1 GiB file (local disk and a real S3 peer, against
+ * sha256sum of the same file: bench/storage.ts), and boot times on PostgreSQL and on the embedded
+ * database.
  * Each server runs in its own process; autocannon drives it from this one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
 import { benchAuth, type Figures } from './auth.ts';
+import { benchStorage, printStorage } from './storage.ts';
 import { benchUpload } from './upload.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -92,6 +95,10 @@ async function main(): Promise<void> {
     uploads.forEach((u, i) =>
       console.log(`| ${i === 0 ? 'first upload, fresh server process' : 'second upload'} | ${u.mbPerSecond.toFixed(0)} | ${u.seconds.toFixed(1)} | ${(u.rssGrowthBytes / 1024 / 1024).toFixed(1)} |`),
     );
+
+    // A 1 GiB file through storage.put on the local driver and on a real S3 peer (radosgw, started
+    // and stopped by the section), each in a process of its own for its peak RSS.
+    printStorage(await benchStorage());
 
     console.log('\n| boot (the plugins of empulse.config.ts, all their migrations) | ms |');
     console.log('|---|---:|');

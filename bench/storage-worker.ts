@@ -32,6 +32,8 @@ export interface PutResult {
   readonly rssPeakBytes: number;
   /** The kernel's high-water mark of this process's RSS (Linux), over its whole life. */
   readonly rssHighWaterBytes: number | undefined;
+  /** CPU time (user + system) this process spent on the put: the client's cost, whatever the store's. */
+  readonly cpuSeconds: number;
 }
 
 function highWaterMark(): number | undefined {
@@ -57,6 +59,7 @@ async function run(job: PutJob): Promise<PutResult> {
     const sampler = setInterval(() => {
       rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
     }, 10);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const body = Readable.toWeb(createReadStream(job.file, { highWaterMark: job.chunkBytes })) as unknown as ReadableStream<Uint8Array>;
     const stored = await storage.put(body, {
@@ -67,13 +70,14 @@ async function run(job: PutJob): Promise<PutResult> {
       expectedSha256: job.sha256,
     });
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
     if (stored.sizeBytes !== job.sizeBytes || stored.sha256 !== job.sha256) throw new Error(`put stored ${JSON.stringify(stored)}`);
     const info = await storage.head(key);
     if (info?.sizeBytes !== job.sizeBytes) throw new Error(`the store holds ${info?.sizeBytes} bytes under ${key}`);
     await storage.delete(key);
-    return { seconds, rssBeforeBytes, rssPeakBytes, rssHighWaterBytes: highWaterMark() };
+    return { seconds, rssBeforeBytes, rssPeakBytes, rssHighWaterBytes: highWaterMark(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     await driver.close();
   }

@@ -1,9 +1,10 @@
 /**
- * The storage service on its s3 and r2 drivers, against a real Ceph radosgw this file starts (and
- * stops): it checks SigV4 signatures, presigned URLs' expiry and tampering, and multipart rules, so
- * what passes here is what a real S3 or R2 accepts. The same suite runs for both configurations.
- * Every failure path proves, by listing the bucket and its multipart uploads with a separate admin
- * client, that nothing was left behind.
+ * The storage plugin (test kernels with it configured as an operator would) on its s3 and r2
+ * drivers, against a real Ceph radosgw this file starts once and stops at the end
+ * (test/support/radosgw.ts): it checks SigV4 signatures, presigned URLs' expiry and tampering, and
+ * multipart rules, so what passes here is what a real S3 or R2 accepts. The same suite runs for
+ * both configurations, each in its own bucket. Every failure path proves, by listing the bucket's
+ * objects and open multipart uploads with a separate admin client, that nothing was left behind.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,11 +16,12 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { configure, HttpProblem } from '../core/index.ts';
+import { configure, createLogger, HttpProblem, type Logger } from '../core/index.ts';
 import { storageServiceRef, type StorageService } from '../plugins/storage/contract.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
 import { createTestKernel, freePort, type TestKernel } from '../host/testing.ts';
 import { startRadosgw } from './support/radosgw.ts';
+import { captureLogger } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
 
 const MiB = 1024 * 1024;
@@ -27,6 +29,8 @@ const PART = 5 * MiB;
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 type StorageOptions = Parameters<typeof configure<typeof storagePlugin>>[1];
+/** `S3_TEST_DEBUG=1`: the kernels log at debug level to stdout (the driver's clean-ups show). */
+const debugLogger = process.env.S3_TEST_DEBUG ? createLogger({ level: 'debug' }) : undefined;
 type Peer = Awaited<ReturnType<typeof startRadosgw>>;
 let peer: Peer;
 let admin: S3Client;
@@ -82,8 +86,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function boot(flavour: Flavour, overrides?: Parameters<Flavour['options']>[0]): Promise<Harness> {
-  const t: TestKernel = await createTestKernel({ plugins: [configure(storagePlugin, flavour.options(overrides))] });
+async function boot(flavour: Flavour, overrides?: Parameters<Flavour['options']>[0], logger?: Logger): Promise<Harness> {
+  const chosen = logger ?? debugLogger;
+  const t: TestKernel = await createTestKernel({ plugins: [configure(storagePlugin, flavour.options(overrides))], ...(chosen && { logger: chosen }) });
   return {
     storage: t.service(storageServiceRef),
     readiness: async () => {
@@ -350,6 +355,31 @@ for (const flavour of flavours) {
         assert.deepEqual(await leftovers(bucket, key), { objects: [], uploads: [] });
       });
 
+      for (const size of [1000, 6 * MiB]) {
+        it(`an abort just after the body ended (${size} bytes, while it is being committed) leaves no object`, async () => {
+          const data = randomBytes(size);
+          const key = h.storage.newKey('fail/late-abort');
+          const abort = new AbortController();
+          let at = 0;
+          const body = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              if (at >= size) {
+                controller.close();
+                setTimeout(() => abort.abort(new Error('went away at the end')), 1);
+                return;
+              }
+              controller.enqueue(data.slice(at, at + 64 * 1024));
+              at += 64 * 1024;
+            },
+          });
+          await assert.rejects(
+            h.storage.put(body, { key, contentType: 'application/octet-stream', visibility: 'private', maxBytes: size, signal: abort.signal }),
+            /went away at the end/,
+          );
+          assert.deepEqual(await leftovers(bucket, key), { objects: [], uploads: [] });
+        });
+      }
+
       it('a store error (no such bucket) fails the put and cancels the body instead of reading it all', async () => {
         const broken = await boot(flavour, { bucket: 'empulse-no-such-bucket' });
         try {
@@ -391,16 +421,25 @@ for (const flavour of flavours) {
         assert.deepEqual(await leftovers(bucket, '.empulse-probe/'), { objects: [], uploads: [] });
       });
 
-      it(`a wrong secret fails, naming ${flavour.vars.secretAccessKey}`, async () => {
-        const wrong = await boot(flavour, { secretAccessKey: 'not-the-secret-0000000000000000' });
+      it(`a wrong secret fails, naming ${flavour.vars.secretAccessKey}; no secret reaches the logs`, async () => {
+        const logs = captureLogger('trace');
+        const wrong = await boot(flavour, { secretAccessKey: 'not-the-secret-0000000000000000' }, logs.logger);
         try {
           const report = await wrong.readiness();
           assert.equal(report.status, 'fail');
-          assert.match(report.error ?? '', new RegExp(flavour.vars.secretAccessKey));
+          assert.match(report.error ?? '', new RegExp(`secret does not match.*${flavour.vars.secretAccessKey}`));
           assert.doesNotMatch(report.error ?? '', /not-the-secret/);
+          // A failing put logs too (clean-up of what it could not write).
+          await assert.rejects(
+            wrong.storage.put(streamOf(randomBytes(6 * MiB)), { key: wrong.storage.newKey('fail/secret'), contentType: 'x/y', visibility: 'private', maxBytes: 10 * MiB }),
+            (err: Error) => err.name === 'SignatureDoesNotMatch',
+          );
         } finally {
           await wrong.close();
         }
+        assert.ok(logs.lines.length > 0);
+        assert.doesNotMatch(logs.text(), /not-the-secret/);
+        assert.ok(!logs.text().includes(peer.secretAccessKey));
       });
 
       it(`an unknown access key fails, naming ${flavour.vars.accessKeyId}`, async () => {
@@ -408,7 +447,7 @@ for (const flavour of flavours) {
         try {
           const report = await wrong.readiness();
           assert.equal(report.status, 'fail');
-          assert.match(report.error ?? '', new RegExp(flavour.vars.accessKeyId));
+          assert.match(report.error ?? '', new RegExp(`does not know the access key in ${flavour.vars.accessKeyId}`));
         } finally {
           await wrong.close();
         }

@@ -18,7 +18,7 @@
  * signed URL on the API itself (signing.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { createWriteStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -116,15 +116,13 @@ export function createLocalDriver(dirOption: string, options: LocalDriverOptions
       const id = randomUUID();
       const tmpData = join(tmpDir, id);
       const tmpMeta = join(tmpDir, `${id}.meta`);
-      let handle: FileHandle | undefined;
       let sidecarPlaced = false;
       try {
         await mkdir(tmpDir, { recursive: true });
-        handle = await open(tmpData, 'wx', 0o600);
-        // `flush`: fsync before the stream closes the file, so a rename never publishes bytes
-        // still only in the page cache.
-        const file = handle.createWriteStream({ flush: true });
-        handle = undefined; // the stream owns (and closes) it now, on success and on error
+        // A path-based stream (`wx`: the name is new) that opens, writes and closes the file
+        // itself; `flush` fsyncs before the close, so a rename never publishes bytes still only in
+        // the page cache. (A stream over a FileHandle was seen once to never finish at 1 GiB.)
+        const file = createWriteStream(tmpData, { flags: 'wx', mode: 0o600, flush: true });
         await pipeline(Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>), file, { signal });
         signal.throwIfAborted();
         const sidecar: Sidecar = { contentType: meta.contentType, visibility: meta.visibility };
@@ -135,7 +133,6 @@ export function createLocalDriver(dirOption: string, options: LocalDriverOptions
         sidecarPlaced = true;
         await rename(tmpData, target);
       } catch (err) {
-        await handle?.close().catch(() => {});
         await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]).catch(() => {});
         // The sidecar went into place but the object did not: take it back unless an older
         // object of that key still needs one.

@@ -8,16 +8,19 @@
  *
  * Nothing is left behind when a write fails (a stream error — overflow, checksum mismatch, a client
  * that went away —, the abort signal, or a store error):
- * - the input lib-storage reads is errored at once and the part uploads in flight are cancelled, so
- *   lib-storage stops reading, its uploaders settle, and it sends AbortMultipartUpload itself;
+ * - the input lib-storage reads is errored at once (and `body` cancelled upstream) and the part
+ *   uploads in flight are cancelled, so lib-storage stops reading, its uploaders settle, and it
+ *   sends AbortMultipartUpload itself;
  *   `upload.abort()` is deliberately not used: it makes `done()` reject at once, while
  *   AbortMultipartUpload is sent later (after the in-flight parts), so the caller would return
  *   with the upload still open;
  * - once `done()` has settled, any multipart upload still open under the key (listed with
  *   ListMultipartUploads) is aborted with its UploadId;
- * - when a PutObject or CompleteMultipartUpload had been sent (the store may have committed it even
- *   though we saw an error or cancelled it), the key is deleted. Keys are fresh (`newKey`), so
- *   deleting one never removes somebody else's object.
+ * - when a PutObject or CompleteMultipartUpload had been sent (an abort signal can arrive while
+ *   one is in flight, after the whole body passed; a store error can hide a commit), the key is
+ *   deleted. Those requests, and CreateMultipartUpload, are never cancelled, only let finish, so
+ *   the store cannot act on one after our clean-up. Keys are fresh (`newKey`), so deleting one
+ *   never removes somebody else's object.
  *
  * Visibility: objects are written without an ACL (`public-read` is not supported by R2, and buckets
  * with Object Ownership "bucket owner enforced" reject ACLs). `visibility` is kept as the object's
@@ -142,10 +145,15 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
   const publicBase = settings.publicUrl?.replace(/\/+$/, '');
   log.debug({ bucket, endpoint: origin, partSizeBytes: config.partSizeBytes, queueSize: config.queueSize }, 'storage driver ready');
 
-  /** After a failed write: abort what lib-storage left open under `key`, delete a possibly committed object. */
-  async function cleanUp(key: string, uploadId: string | undefined, committed: boolean): Promise<void> {
+  /**
+   * After a failed write: abort any multipart upload still open under `key` (when one was asked
+   * for: `uploadId` is undefined when CreateMultipartUpload failed or never answered), and delete
+   * the object when a PutObject or CompleteMultipartUpload had been sent.
+   */
+  async function cleanUp(key: string, sent: { readonly multipart: boolean; readonly uploadId: string | undefined; readonly committed: boolean }): Promise<void> {
     const abortSignal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-    if (uploadId) {
+    const { uploadId, committed } = sent;
+    if (sent.multipart) {
       let open: string[];
       try {
         const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }), { abortSignal });
@@ -153,7 +161,8 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
       } catch (err) {
         // Not allowed to list (s3:ListBucketMultipartUploads), or the store is down: abort ours blindly.
         log.debug({ key, err: errorSummary(err) }, 'storage: listing multipart uploads failed');
-        open = [uploadId];
+        open = uploadId ? [uploadId] : [];
+        if (!uploadId) log.warn({ key, err: errorSummary(err) }, 'storage: a multipart upload may be left open (a bucket lifecycle rule for incomplete multipart uploads removes it later)');
       }
       for (const id of open) {
         try {
@@ -168,6 +177,7 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
     if (committed) {
       try {
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+        log.debug({ key }, 'storage: deleted whatever a failed write may have committed');
       } catch (err) {
         log.warn({ key, err: errorSummary(err) }, 'storage: could not delete the object of a failed write');
       }
@@ -180,6 +190,7 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
     async write(key: string, body: ReadableStream<Uint8Array>, meta: WriteMeta, signal: AbortSignal): Promise<void> {
       let failure: { readonly reason: unknown } | undefined;
       let committed = false;
+      let createSent = false;
       const cancelRequests = new AbortController();
       const source = body.getReader();
       let input!: ReadableStreamDefaultController<Uint8Array>;
@@ -223,21 +234,26 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         { highWaterMark: 0 },
       );
 
-      // The client lib-storage sees: ours, but part uploads and the single PutObject are cancellable,
-      // and a failing one stops the whole upload at once instead of after the rest of the body.
+      // The client lib-storage sees: ours, but part uploads are cancellable, and any failing upload
+      // request stops the whole upload at once instead of after the rest of the body. Requests that
+      // create or commit (CreateMultipartUpload, PutObject, CompleteMultipartUpload) are never
+      // cancelled: the store might act on them after we stopped listening, so they are let finish
+      // and their result is undone (abort, delete) once known.
       const sender = {
         config: client.config,
         send(command: unknown, options?: unknown): Promise<unknown> {
-          const data = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
+          if (command instanceof CreateMultipartUploadCommand) createSent = true;
           if (command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand) committed = true;
-          if (command instanceof CreateMultipartUploadCommand || command instanceof CompleteMultipartUploadCommand || data) {
-            const sent = client.send(command as never, { abortSignal: cancelRequests.signal });
-            return sent.catch((err: unknown) => {
-              fail(err);
-              throw err;
-            });
-          }
-          return client.send(command as never, options as never);
+          const part = command instanceof UploadPartCommand;
+          const sent = client.send(command as never, (part ? { abortSignal: cancelRequests.signal } : options) as never) as Promise<unknown>;
+          if (command instanceof AbortMultipartUploadCommand) return sent;
+          return sent.catch((err: unknown) => {
+            // A 4xx answer to CreateMultipartUpload is definite: no upload exists to clean up.
+            const status = httpStatus(err);
+            if (command instanceof CreateMultipartUploadCommand && status !== undefined && status >= 400 && status < 500) createSent = false;
+            fail(err);
+            throw err;
+          });
         },
       } as unknown as S3Client;
 
@@ -266,7 +282,7 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         if (failed()) throw failed()?.reason;
       } catch (err) {
         fail(err);
-        await cleanUp(key, upload.uploadId, committed);
+        await cleanUp(key, { multipart: createSent, uploadId: upload.uploadId, committed });
         throw failed()?.reason ?? err;
       } finally {
         signal.removeEventListener('abort', onAbort);
