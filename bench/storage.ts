@@ -14,8 +14,8 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { startRadosgw } from '../test/support/radosgw.ts';
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { peerClient, startRadosgw } from '../test/support/radosgw.ts';
 import type { PutJob, PutResult } from './storage-worker.ts';
 
 const MiB = 1024 * 1024;
@@ -77,14 +77,7 @@ export async function benchStorage(size = STORAGE_BENCH_BYTES): Promise<StorageF
     // memstore keeps objects in RAM: room for the object and radosgw's own pools.
     peer = await startRadosgw({ memstoreBytes: size * 2 + 512 * MiB });
     const bucket = 'empulse-bench';
-    const admin = new S3Client({
-      endpoint: peer.endpoint,
-      region: peer.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const admin = peerClient(peer);
     try {
       await admin.send(new CreateBucketCommand({ Bucket: bucket }));
       for (const { partSizeBytes, queueSize, note } of S3_SETTINGS) {

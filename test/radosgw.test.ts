@@ -26,7 +26,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { startRadosgw, type Radosgw } from './support/radosgw.ts';
+import { peerClient, startRadosgw, type Radosgw } from './support/radosgw.ts';
 
 const MiB = 1024 * 1024;
 
@@ -46,17 +46,7 @@ describe('local S3 peer (radosgw)', () => {
   let readyMs = 0;
   const bucket = `empulse-${randomBytes(4).toString('hex')}`;
 
-  const clientWith = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
-    new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials,
-      maxAttempts: 1,
-      // With WHEN_SUPPORTED the SDK sends a stream body aws-chunked, and radosgw 16 answers 411.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+  const clientWith = (credentials: { accessKeyId: string; secretAccessKey: string }) => peerClient(s3, credentials, 1);
 
   before(async () => {
     const started = Date.now();

@@ -20,7 +20,7 @@ import { configure, createLogger, HttpProblem, type Logger } from '../core/index
 import { storageServiceRef, type StorageService } from '../plugins/storage/contract.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
 import { createTestKernel, freePort, type TestKernel } from '../host/testing.ts';
-import { startRadosgw } from './support/radosgw.ts';
+import { peerClient, startRadosgw } from './support/radosgw.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { until } from './support/until.ts';
 
@@ -169,14 +169,7 @@ function isProblem(code: string, status: number) {
 
 before(async () => {
   peer = await startRadosgw();
-  admin = new S3Client({
-    endpoint: peer.endpoint,
-    region: peer.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: peer.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  admin = peerClient(peer);
   for (const f of flavours) await admin.send(new CreateBucketCommand({ Bucket: f.bucket }));
 });
 

@@ -40,6 +40,26 @@ export interface Radosgw {
   rssBytes(): number;
 }
 
+/**
+ * An S3 client of the peer (path-style, checksums only when required: with WHEN_SUPPORTED the SDK
+ * sends a stream body aws-chunked, and radosgw 16 answers 411). Other credentials test refusals.
+ */
+export function peerClient(
+  peer: Pick<Radosgw, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey'>,
+  credentials: { accessKeyId: string; secretAccessKey: string } = peer,
+  maxAttempts?: number,
+): S3Client {
+  return new S3Client({
+    endpoint: peer.endpoint,
+    region: peer.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    ...(maxAttempts !== undefined && { maxAttempts }),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export interface RadosgwOptions {
   /**
    * Capacity the memstore OSD reports (bytes). It is a cap, not an allocation: RAM grows only with
@@ -369,15 +389,7 @@ async function startOnce(bins: Record<(typeof BINARIES)[number], string>, option
 
     // Ready means an authenticated S3 call works (and the first bucket's extra cost is paid here).
     const endpoint = `http://127.0.0.1:${rgwPort}`;
-    const client = new S3Client({
-      endpoint,
-      region: REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const client = peerClient({ endpoint, region: REGION, accessKeyId, secretAccessKey }, { accessKeyId, secretAccessKey }, 1);
     const probeBucket = `ready-${randomBytes(4).toString('hex')}`;
     try {
       for (;;) {
