@@ -3,6 +3,9 @@
  * for typed options. Environment variables (see .env.example) fill options you leave out.
  */
 import { defineConfig } from './core/index.ts';
+import { adminPlugin } from './plugins/admin/index.ts';
+import { artistsPlugin } from './plugins/artists/index.ts';
+import { auditPlugin } from './plugins/audit/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
 import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
@@ -12,6 +15,17 @@ import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
 import { storagePlugin } from './plugins/storage/index.ts';
 
 export default defineConfig({
-  plugins: [healthPlugin, openApiPlugin, emailPlugin, authPlugin, storagePlugin, lockoutPlugin, ratelimitPlugin],
+  plugins: [
+    healthPlugin,
+    openApiPlugin,
+    emailPlugin,
+    authPlugin,
+    storagePlugin,
+    lockoutPlugin,
+    ratelimitPlugin,
+    auditPlugin,
+    adminPlugin,
+    artistsPlugin,
+  ],
   // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

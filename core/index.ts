@@ -5,6 +5,7 @@ export { definePlugin, configure } from './plugin/define-plugin.ts';
 export type {
   AnyInitContext,
   AnyPluginContext,
+  CommandIo,
   ConfigProblem,
   ConfigSchema,
   ConfiguredPlugin,
@@ -19,6 +20,7 @@ export type {
   NoConfig,
   OptionsOf,
   Plugin,
+  PluginCommand,
   PluginContext,
   PluginServices,
   PluginSpec,
@@ -80,6 +82,7 @@ export { Kernel } from './kernel/kernel.ts';
 export type { BootOptions, KernelOptions, KernelState, PluginDescription } from './kernel/kernel.ts';
 export { BootError, formatProblem } from './kernel/boot-error.ts';
 export type { BootProblem } from './kernel/boot-error.ts';
+export type { CommandEntry } from './kernel/command-table.ts';
 export { KERNEL_VERSION } from './kernel/version.ts';
 export { createLogger, extendRedaction } from './logging/create-logger.ts';
 export type { LogFn, Logger, LogLevel } from './logging/logger.ts';

@@ -1,9 +1,11 @@
 /**
- * The `empulse` command: start, migrate up|down|status, plugins, check. Shared by the Node and
- * Deno entry points, which only differ in how they read the environment and exit.
+ * The `empulse` command: start, migrate up|down|status, plugins, check, and the commands the
+ * enabled plugins add (`users set-role`, `audit verify`, …). Shared by the Node and Deno entry
+ * points, which only differ in how they read the environment and exit.
  */
 import { BootError, formatProblem, type Env } from '../core/index.ts';
 import { bootstrap } from './bootstrap.ts';
+import { forwardToRunningServer, listenControlSocket } from './control-socket.ts';
 import { serve } from './server.ts';
 
 export interface CliIo {
@@ -23,6 +25,7 @@ const USAGE = `usage: empulse <command>
   migrate status             list migrations and whether each is applied
   plugins                    enabled plugins, their dependencies, routes and tables
   check                      validate the config and reach every dependency
+  help                       this list, with the commands of the enabled plugins
 `;
 
 /** Runs a command; resolves to the process exit code (start resolves when the server stopped). */
@@ -41,11 +44,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       case 'help':
       case '--help':
       case '-h':
-        io.out(USAGE);
+        io.out(await usage(io));
         return 0;
       default:
-        io.err(`unknown command "${command}"\n\n${USAGE}`);
-        return 2;
+        return await pluginCommand(args, io);
     }
   } catch (err) {
     reportFailure(err, io);
@@ -73,8 +75,17 @@ async function start(io: CliIo): Promise<number> {
   }
   const running = await serve(kernel, settings);
   kernel.logger.info({ url: running.url, database: settings.database.driver, mode: settings.mode }, 'listening');
+  // Plugin commands reach the embedded database through this server while it runs.
+  const closeControl =
+    settings.database.driver === 'pglite'
+      ? await listenControlSocket(settings.dataDir, (words, out) => kernel.runCommand(words, out), kernel.logger).catch((err: unknown) => {
+          kernel.logger.warn({ err }, 'no command channel: plugin commands need the server stopped');
+          return async () => {};
+        })
+      : async () => {};
   return new Promise<number>((resolve) => {
     io.onSignal((signal) => {
+      void closeControl();
       running
         .shutdown(signal)
         .then(
@@ -134,6 +145,7 @@ async function plugins(io: CliIo): Promise<number> {
     io.out(`  tables:     ${p.tables.join(', ') || '(none)'}`);
     io.out(`  migrations: ${p.migrations.join(', ') || '(none)'}`);
     if (p.healthChecks.length) io.out(`  checks:     ${p.healthChecks.join(', ')}`);
+    if (p.commands.length) io.out(`  commands:   ${p.commands.map((c) => `empulse ${c}`).join(', ')}`);
     io.out(`  routes:${p.routes.length ? '' : '     (none)'}`);
     for (const r of p.routes) io.out(`    ${r.method.padEnd(6)} ${r.path}${r.summary ? `  ${r.summary}` : ''}`);
     io.out(`  options:    ${JSON.stringify(p.config)}`);
@@ -159,6 +171,42 @@ async function check(io: CliIo): Promise<number> {
       (r.status === 'fail' ? io.err : io.out)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
     }
     return failed > 0 ? 1 : 0;
+  } finally {
+    await kernel.stop();
+    unlock();
+  }
+}
+
+/** The host's usage, then each enabled plugin's commands (when the config loads). */
+async function usage(io: CliIo): Promise<string> {
+  try {
+    const { kernel } = await bootstrap(io.cwd, io.env);
+    const lines = kernel.plan.commands.map((c) => `  ${`${c.name} ${c.command.args ?? ''}`.trimEnd().padEnd(40)} ${c.command.description} (${c.plugin})`);
+    return lines.length ? `${USAGE}\nplugin commands:\n${lines.join('\n')}\n` : USAGE;
+  } catch {
+    return USAGE;
+  }
+}
+
+/**
+ * A command an enabled plugin adds. On PostgreSQL it opens its own connection (safe beside
+ * running servers). On the embedded database, which only one process may open, it runs inside
+ * the server holding DATA_DIR when one runs, else opens the database itself.
+ */
+async function pluginCommand(words: readonly string[], io: CliIo): Promise<number> {
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env);
+  if (!kernel.findCommand(words)) {
+    io.err(`unknown command "${words.join(' ')}"\n\n${await usage(io)}`);
+    return 2;
+  }
+  if (settings.database.driver === 'pglite') {
+    const forwarded = await forwardToRunningServer(settings.dataDir, words, io);
+    if (forwarded !== undefined) return forwarded;
+  }
+  const unlock = lockDatabase();
+  try {
+    await kernel.boot({ migrate: 'require-none', start: false });
+    return await kernel.runCommand(words, { out: io.out, err: io.err });
   } finally {
     await kernel.stop();
     unlock();

@@ -8,7 +8,8 @@
 import * as v from 'valibot';
 import type { FieldError } from './problem.ts';
 
-const MULTILINE_KEY = 'empulse.multiline';
+// An OpenAPI extension key (`x-`): the marker reaches the document through the JSON Schema.
+const MULTILINE_KEY = 'x-empulse-multiline';
 
 /**
  * Marks a string field as multi-line text (a bio, a note): tab, newline and CRLF are allowed

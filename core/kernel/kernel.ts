@@ -33,6 +33,8 @@ import { ServiceRegistry } from './service-registry.ts';
 import { redactConfig } from './validate-config.ts';
 import { KERNEL_VERSION } from './version.ts';
 import { withTimeout } from './with-timeout.ts';
+import { matchCommand, type CommandEntry } from './command-table.ts';
+import type { CommandIo } from '../plugin/define-plugin.ts';
 import { loadOrCreateKey } from '../database/kernel-keys.ts';
 import { createCursorCodec, type CursorCodec } from '../http/cursor-codec.ts';
 
@@ -76,6 +78,7 @@ export interface PluginDescription {
   readonly tables: readonly string[];
   readonly migrations: readonly string[];
   readonly healthChecks: readonly string[];
+  readonly commands: readonly string[];
   readonly config: Record<string, unknown>;
 }
 
@@ -245,6 +248,26 @@ export class Kernel {
     return this.#hooks.settled();
   }
 
+  /** The plugin command named by the leading words of `words`, and the arguments after it. */
+  findCommand(words: readonly string[]): { readonly entry: CommandEntry; readonly args: readonly string[] } | undefined {
+    return matchCommand(this.plan.commands, words);
+  }
+
+  /**
+   * Runs a plugin's command in this kernel, whose plugins must be initialised (`boot`, with or
+   * without `start`). Resolves to the exit code; 2 for an unknown command.
+   */
+  async runCommand(words: readonly string[], io: CommandIo): Promise<number> {
+    const found = this.findCommand(words);
+    if (!found) {
+      io.err(`unknown command "${words.join(' ')}"`);
+      return 2;
+    }
+    const slot = this.#slots.find((s) => s.plugin.id === found.entry.plugin)!;
+    if (!slot.isInitialised) throw new Error(`plugin "${slot.plugin.id}" is not initialised: boot the kernel before running its commands`);
+    return found.entry.command.run(slot.context, found.args, io);
+  }
+
   /** What each plugin contributes, without touching the database. */
   describe(): PluginDescription[] {
     const routes = this.#routes.length > 0 ? this.#routes : collectRoutes(this.#slots).routes;
@@ -259,6 +282,7 @@ export class Kernel {
       tables: plugin.entities.map(tableName),
       migrations: plugin.migrations.map((m) => m.name),
       healthChecks: Object.keys(plugin.health),
+      commands: Object.keys(plugin.commands),
       config: redactConfig(plugin, config),
     }));
   }

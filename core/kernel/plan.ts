@@ -10,6 +10,7 @@ import type { Env, RuntimeMode } from '../plugin/define-plugin.ts';
 import { BootError } from './boot-error.ts';
 import { resolveGraph } from './dependency-graph.ts';
 import { collectProblemCodes } from './problem-registry.ts';
+import { collectCommands, type CommandEntry } from './command-table.ts';
 import { validatePluginConfigs, type ValidatedPlugin } from './validate-config.ts';
 import { KERNEL_VERSION } from './version.ts';
 
@@ -20,6 +21,8 @@ export interface KernelPlan {
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
   /** Every problem code of the core and the enabled plugins' catalogues, with its status. */
   readonly problemCodes: ReadonlyMap<string, DeclaredProblem>;
+  /** The CLI commands the plugins add, by name. */
+  readonly commands: readonly CommandEntry[];
 }
 
 /** `external`: service ids set from outside the plugins (the test kit's fakes), like the core's own. */
@@ -32,7 +35,8 @@ export function planKernel(config: EmpulseConfig, env: Env, mode: RuntimeMode, e
     external,
   );
   const codes = collectProblemCodes(entries.map((e) => e.plugin));
-  const problems = [...configProblems, ...graph.problems, ...codes.problems];
+  const commands = collectCommands(entries.map((e) => e.plugin));
+  const problems = [...configProblems, ...graph.problems, ...codes.problems, ...commands.problems];
   if (problems.length > 0) throw new BootError(problems);
   const byId = new Map(validated.map((vp) => [vp.plugin.id, vp]));
   return {
@@ -40,5 +44,6 @@ export function planKernel(config: EmpulseConfig, env: Env, mode: RuntimeMode, e
     providers: graph.providers,
     dependencies: graph.dependencies,
     problemCodes: codes.codes,
+    commands: commands.commands,
   };
 }

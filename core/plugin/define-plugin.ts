@@ -71,6 +71,25 @@ export interface PluginContext<Config, Services, State = undefined> {
 /** The context `init` receives: the state does not exist yet (init creates it). */
 export type InitPluginContext<Config, Services> = Omit<PluginContext<Config, Services, never>, 'state'>;
 
+/** Where a command writes: lines for the operator (`out`) and problems (`err`). */
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/**
+ * A command a plugin adds to the `empulse` CLI (e.g. `users set-role`). It runs in a kernel whose
+ * plugins are initialised but not started (no background work); with the embedded database held
+ * by a running server, the host runs it inside that server instead.
+ */
+export interface PluginCommand<Ctx> {
+  /** What follows the command's words, for the usage line, e.g. `<email> <artist|admin>`. */
+  readonly args?: string;
+  readonly description: string;
+  /** Resolves to the exit code: 0 success, 1 failure (say why on `io.err`), 2 wrong usage. */
+  run(ctx: Ctx, args: readonly string[], io: CommandIo): Promise<number>;
+}
+
 /** A problem a plugin reports from `validate` (e.g. a secret that production requires). */
 export interface ConfigProblem {
   /** Dotted path of the option, or the environment variable the operator should set. */
@@ -178,6 +197,11 @@ export interface PluginSpec<
   /** Runs at shutdown, in reverse dependency order, after in-flight requests drained. */
   readonly stop?: (ctx: FullContext<Schema, Requires, Optional, Provides, State>) => void | Promise<void>;
   readonly timeouts?: LifecycleTimeouts;
+  /**
+   * CLI commands, by their words (`'users set-role'`, `'audit verify'`): lower case, unique across
+   * plugins, and not one of the host's own (`start`, `migrate`, `plugins`, `check`, `help`).
+   */
+  readonly commands?: Readonly<Record<string, PluginCommand<FullContext<Schema, Requires, Optional, Provides, State>>>>;
 }
 
 /** The context the kernel hands to any plugin, before the plugin's own types are applied. */
@@ -223,6 +247,7 @@ export interface Plugin<
   readonly start: ((ctx: AnyPluginContext) => void | Promise<void>) | undefined;
   readonly stop: ((ctx: AnyPluginContext) => void | Promise<void>) | undefined;
   readonly timeouts: LifecycleTimeouts;
+  readonly commands: Readonly<Record<string, PluginCommand<AnyPluginContext>>>;
   /** Compile-time only: the declared types (covariant, so any plugin is a `Plugin`). Never set. */
   readonly [specTypes]?: () => DeclaredTypes<Schema, Requires, Optional, Provides, State>;
 }
@@ -272,7 +297,12 @@ export function definePlugin<
   // the context it passes is the typed one.
   type Ctx = FullContext<Schema, Requires, Optional, Provides, State>;
   const typed = (ctx: AnyPluginContext) => ctx as unknown as Ctx;
-  const { init, routes, hooks, health, start, stop, validate } = spec;
+  for (const name of Object.keys(spec.commands ?? {})) {
+    if (!/^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)*$/.test(name)) {
+      throw new TypeError(`plugin "${spec.id}": command "${name}" must be lower-case words separated by single spaces`);
+    }
+  }
+  const { init, routes, hooks, health, start, stop, validate, commands } = spec;
   return Object.freeze({
     kind: 'empulse.plugin' as const,
     id: spec.id,
@@ -300,6 +330,12 @@ export function definePlugin<
     start: start && ((ctx: AnyPluginContext) => start(typed(ctx))),
     stop: stop && ((ctx: AnyPluginContext) => stop(typed(ctx))),
     timeouts: spec.timeouts ?? {},
+    commands: Object.fromEntries(
+      Object.entries(commands ?? {}).map(([name, command]) => [
+        name,
+        { ...command, run: (ctx: AnyPluginContext, args: readonly string[], io: CommandIo) => command.run(typed(ctx), args, io) },
+      ]),
+    ),
   });
 }
 

@@ -4,7 +4,8 @@
  * (`authServiceFacade` below), which holds no config and no signing key.
  */
 import { coreProblems, type ExtensionPoint, type HttpContext } from '../../core/index.ts';
-import type { AuthService, LoginGate, Principal, PublicUser, Role } from './contract.ts';
+import type { AccountQuery, AccountSummary, AuthService, ListedAccount, InTransaction, LoginGate, Principal, PublicUser, Role, SetRoleResult } from './contract.ts';
+import { BackOffice } from './back-office.ts';
 import { normalizeEmail } from './deps.ts';
 import { AuthUser } from './entities.ts';
 import { publicUser } from './user-view.ts';
@@ -17,6 +18,7 @@ const PRINCIPAL = 'auth.principal';
 export class AuthEngine {
   readonly sessions: Sessions;
   readonly accounts: Accounts;
+  readonly backOffice: BackOffice;
   readonly deps: AuthDeps;
   readonly #gates: ExtensionPoint<LoginGate>;
   readonly #background = new Set<Promise<void>>();
@@ -26,6 +28,7 @@ export class AuthEngine {
     this.#gates = gates;
     this.sessions = new Sessions(deps);
     this.accounts = new Accounts(deps);
+    this.backOffice = new BackOffice(deps.db);
   }
 
   async authenticate(http: HttpContext): Promise<Principal | undefined> {
@@ -52,8 +55,8 @@ export class AuthEngine {
     return principal;
   }
 
-  revokeAllSessions(userId: string, reason: string): Promise<number> {
-    return this.sessions.revoke(userId, 'all', reason);
+  revokeAllSessions(userId: string, reason: string, options?: InTransaction): Promise<number> {
+    return this.sessions.revoke(userId, 'all', reason, undefined, options?.em);
   }
 
   addLoginGate(gate: LoginGate): void {
@@ -88,8 +91,11 @@ export function authServiceFacade(engine: AuthEngine): AuthService {
     authenticate: (http: HttpContext) => engine.authenticate(http),
     requireUser: (http: HttpContext) => engine.requireUser(http),
     requireRole: (http: HttpContext, role: Role) => engine.requireRole(http, role),
-    revokeAllSessions: (userId: string, reason: string) => engine.revokeAllSessions(userId, reason),
+    revokeAllSessions: (userId: string, reason: string, options?: InTransaction) => engine.revokeAllSessions(userId, reason, options),
     addLoginGate: (gate: LoginGate) => engine.addLoginGate(gate),
     findUserByEmail: (email: string) => engine.findUserByEmail(email),
+    getAccount: (userId: string, options?: InTransaction): Promise<AccountSummary | undefined> => engine.backOffice.get(userId, options?.em),
+    listAccounts: (query: AccountQuery): Promise<ListedAccount[]> => engine.backOffice.list(query),
+    setRole: (userId: string, role: Role, options: InTransaction): Promise<SetRoleResult> => engine.backOffice.setRole(userId, role, options.em),
   });
 }

@@ -14,6 +14,17 @@ export const AuthUser = defineEntity({
   name: 'AuthUser',
   tableName: 'auth_users',
   uniques: [{ name: 'auth_users_email_normalized_key', properties: ['emailNormalized'] }],
+  // Migration auth/0002: the back office's list order and its substring search (the trigram
+  // indexes exist only where pg_trgm could be created).
+  indexes: [
+    { name: 'auth_users_created_at_id_index', properties: ['createdAt', 'id'] },
+    { name: 'auth_users_role_created_at_id_index', properties: ['role', 'createdAt', 'id'] },
+    { name: 'auth_users_email_trgm_index', expression: 'create index auth_users_email_trgm_index on auth_users using gin (email_normalized gin_trgm_ops)' },
+    {
+      name: 'auth_users_display_name_trgm_index',
+      expression: 'create index auth_users_display_name_trgm_index on auth_users using gin (lower(display_name) gin_trgm_ops)',
+    },
+  ],
   properties: {
     id: p.uuid().primary(),
     /** As the user typed it (trimmed), for display and sending. */
@@ -26,6 +37,8 @@ export const AuthUser = defineEntity({
     emailVerifiedAt: p.datetime().nullable(),
     passwordChangedAt: p.datetime(),
     createdAt: p.datetime(),
+    /** Set by each successful login (the back office shows it). */
+    lastLoginAt: p.datetime().nullable(),
   },
 });
 export type AuthUser = InferEntity<typeof AuthUser>;

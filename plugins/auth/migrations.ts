@@ -54,4 +54,40 @@ class CreateAuthTables extends Migration {
   }
 }
 
-export const authMigrations: readonly MigrationEntry[] = [{ name: 'auth/0001_create_tables', class: CreateAuthTables }];
+/**
+ * For the back office: the last login, the newest-first account list, and substring search on
+ * email and display name. Trigram indexes need pg_trgm; where it cannot be created (the embedded
+ * database, a role without the privilege) the search still works, by scanning.
+ */
+class BackOfficeIndexes extends Migration {
+  override up(): void {
+    this.addSql('alter table auth_users add column last_login_at timestamptz null');
+    this.addSql('create index auth_users_created_at_id_index on auth_users (created_at, id)');
+    this.addSql('create index auth_users_role_created_at_id_index on auth_users (role, created_at, id)');
+    this.addSql(`do $$
+      begin
+        begin
+          create extension if not exists pg_trgm;
+        exception when others then
+          raise notice 'pg_trgm is not available: account search scans';
+        end;
+        if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+          execute 'create index auth_users_email_trgm_index on auth_users using gin (email_normalized gin_trgm_ops)';
+          execute 'create index auth_users_display_name_trgm_index on auth_users using gin (lower(display_name) gin_trgm_ops)';
+        end if;
+      end $$`);
+  }
+
+  override down(): void {
+    this.addSql('drop index if exists auth_users_display_name_trgm_index');
+    this.addSql('drop index if exists auth_users_email_trgm_index');
+    this.addSql('drop index auth_users_role_created_at_id_index');
+    this.addSql('drop index auth_users_created_at_id_index');
+    this.addSql('alter table auth_users drop column last_login_at');
+  }
+}
+
+export const authMigrations: readonly MigrationEntry[] = [
+  { name: 'auth/0001_create_tables', class: CreateAuthTables },
+  { name: 'auth/0002_back_office', class: BackOfficeIndexes },
+];

@@ -140,9 +140,10 @@ export class Sessions {
     return (await this.#d.db.em().findOne(AuthSession, { id: token.sessionId })) ?? undefined;
   }
 
-  async revoke(userId: string, sessionIds: readonly string[] | 'all', reason: string, except?: string): Promise<number> {
+  /** With `inside`, in the caller's transaction (the hook then waits for its commit). */
+  async revoke(userId: string, sessionIds: readonly string[] | 'all', reason: string, except?: string, inside?: SqlEntityManager): Promise<number> {
     const d = this.#d;
-    return d.db.transactional(async (em) => {
+    const work = async (em: SqlEntityManager) => {
       const ids = sessionIds === 'all' ? undefined : sessionIds.filter((s) => s !== except);
       const where = { userId, revokedAt: null, ...(ids ? { id: { $in: ids } } : except ? { id: { $ne: except } } : {}) };
       const sessions = await em.find(AuthSession, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -154,8 +155,10 @@ export class Sessions {
       if (sessions.length > 0) {
         d.emit(authHooks.sessionRevoked, { userId, sessionIds: sessions.map((s) => s.id), reason }, { em });
       }
+      await em.flush();
       return sessions.length;
-    });
+    };
+    return inside ? work(inside) : d.db.transactional(work);
   }
 
   async list(userId: string, currentSessionId: string): Promise<SessionView[]> {
@@ -211,6 +214,7 @@ export class Sessions {
       ip: meta.ip.slice(0, 64),
       csrfHash: csrfToken ? await sha256Hex(csrfToken) : null,
     });
+    await em.nativeUpdate(AuthUser, { id: user.id }, { lastLoginAt: now }); // `user` belongs to another EntityManager
     await em.flush(); // the session row first: its refresh token references it
     const refresh = randomToken();
     em.create(AuthRefreshToken, { tokenHash: await sha256Hex(refresh), sessionId: session.id, createdAt: now, spentAt: null });

@@ -9,8 +9,9 @@
  * parallel right ones all get in, in turns. A reservation left by a crashed process expires with
  * its window.
  */
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Database } from '../../core/index.ts';
-import type { LockoutStatus } from './contract.ts';
+import type { AdminLock, LockoutStatus } from './contract.ts';
 import { lockDurationSeconds, type LockoutConfig } from './config.ts';
 
 interface CounterRow {
@@ -19,7 +20,15 @@ interface CounterRow {
   window_started_at: string | Date;
   locked_until: string | Date | null;
   lockouts_in_a_row: number;
+  admin_locked_at: string | Date | null;
+  admin_locked_until: string | Date | null;
 }
+
+/**
+ * What an indefinite administrator's lock tells clients in `Retry-After`: it has no end, so this
+ * is only when asking again makes sense (API.md asks for the header on every 423).
+ */
+export const INDEFINITE_LOCK_RETRY_SECONDS = 3600;
 
 export type Reservation =
   | { readonly ok: true }
@@ -43,6 +52,11 @@ export class CounterStore {
 
   async reserve(identifier: string): Promise<Reservation> {
     return this.#locked<Reservation>(identifier, (row, now) => {
+      const admin = adminLock(row, now);
+      if (admin.locked) {
+        const retryAfterSeconds = admin.until ? secondsUntil(admin.until, now) : INDEFINITE_LOCK_RETRY_SECONDS;
+        return [row, { ok: false, locked: true, retryAfterSeconds }];
+      }
       const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
       if (lockedUntil && lockedUntil > now) return [row, { ok: false, locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) }];
       const fresh = this.#windowEnded(row, now) ? { ...row, failures: 0, pending: 0, window_started_at: now } : row;
@@ -65,18 +79,55 @@ export class CounterStore {
     });
   }
 
-  async status(identifier: string): Promise<LockoutStatus> {
-    const row = (await this.#db.orm.em
+  async status(identifier: string, em?: SqlEntityManager): Promise<LockoutStatus> {
+    const manager = em ?? this.#db.em();
+    const row = (await manager
       .getConnection()
-      .execute('select failures, locked_until from lockout_counters where identifier = ?', [identifier], 'get')) as
-      | Pick<CounterRow, 'failures' | 'locked_until'>
-      | undefined;
-    const lockedUntil = row?.locked_until ? new Date(row.locked_until) : undefined;
-    return { identifier, failures: row?.failures ?? 0, lockedUntil: lockedUntil && lockedUntil > new Date() ? lockedUntil : undefined };
+      .execute(
+        'select failures, locked_until, admin_locked_at, admin_locked_until from lockout_counters where identifier = ?',
+        [identifier],
+        'get',
+        manager.getTransactionContext(),
+      )) as Pick<CounterRow, 'failures' | 'locked_until' | 'admin_locked_at' | 'admin_locked_until'> | undefined;
+    const now = new Date();
+    const counted = row?.locked_until ? new Date(row.locked_until) : undefined;
+    const countedLock = counted && counted > now ? counted : undefined;
+    const admin = row ? adminLock(row, now) : { locked: false as const, until: undefined };
+    // An indefinite administrator's lock has no end: lockedUntil stays undefined, adminLocked says it.
+    const lockedUntil = admin.locked ? (admin.until && countedLock && countedLock > admin.until ? countedLock : admin.until) : countedLock;
+    return { identifier, failures: row?.failures ?? 0, lockedUntil, adminLocked: admin.locked };
   }
 
-  async clear(identifier: string): Promise<void> {
-    await this.#db.orm.em.getConnection().execute('delete from lockout_counters where identifier = ?', [identifier], 'run');
+  /** An administrator's lock, in the caller's transaction when `em` is given. */
+  async adminLock(identifier: string, lock: AdminLock, em?: SqlEntityManager): Promise<LockoutStatus> {
+    const manager = em ?? this.#db.em();
+    await manager.getConnection().execute(
+      `insert into lockout_counters (identifier, window_started_at, updated_at, admin_locked_at, admin_locked_until)
+            values (?, now(), now(), now(), ?)
+       on conflict (identifier) do update set admin_locked_at = now(), admin_locked_until = excluded.admin_locked_until, updated_at = now()`,
+      [identifier, lock.until ?? null],
+      'run',
+      manager.getTransactionContext(),
+    );
+    return this.status(identifier, manager);
+  }
+
+  /** Clears the counter and every lock, the administrator's included. */
+  async clear(identifier: string, em?: SqlEntityManager): Promise<LockoutStatus> {
+    const manager = em ?? this.#db.em();
+    await manager.getConnection().execute('delete from lockout_counters where identifier = ?', [identifier], 'run', manager.getTransactionContext());
+    return { identifier, failures: 0, lockedUntil: undefined, adminLocked: false };
+  }
+
+  /** Clears the failure count and its lock, not an administrator's lock (a password reset). */
+  async clearFailures(identifier: string): Promise<void> {
+    const conn = this.#db.orm.em.getConnection();
+    await conn.execute('delete from lockout_counters where identifier = ? and admin_locked_at is null', [identifier], 'run');
+    await conn.execute(
+      'update lockout_counters set failures = 0, locked_until = null, lockouts_in_a_row = 0, updated_at = now() where identifier = ?',
+      [identifier],
+      'run',
+    );
   }
 
   /** Deletes counters that no longer hold anything: window over, no lock, nothing in flight. */
@@ -84,6 +135,7 @@ export class CounterStore {
     const res = (await this.#db.orm.em.getConnection().execute(
       `delete from lockout_counters
         where (locked_until is null or locked_until < now())
+          and (admin_locked_at is null or admin_locked_until < now())
           and window_started_at < now() - make_interval(secs => ?)`,
       [this.#config.windowSeconds],
       'run',
@@ -107,7 +159,8 @@ export class CounterStore {
         trx,
       );
       const row = (await conn.execute(
-        'select failures, pending, window_started_at, locked_until, lockouts_in_a_row from lockout_counters where identifier = ? for update',
+        `select failures, pending, window_started_at, locked_until, lockouts_in_a_row, admin_locked_at, admin_locked_until
+           from lockout_counters where identifier = ? for update`,
         [identifier],
         'get',
         trx,
@@ -123,6 +176,13 @@ export class CounterStore {
       return result;
     });
   }
+}
+
+/** Whether an administrator's lock holds now, and until when (undefined: until unlocked). */
+function adminLock(row: Pick<CounterRow, 'admin_locked_at' | 'admin_locked_until'>, now: Date): { locked: boolean; until: Date | undefined } {
+  if (!row.admin_locked_at) return { locked: false, until: undefined };
+  const until = row.admin_locked_until ? new Date(row.admin_locked_until) : undefined;
+  return until && until <= now ? { locked: false, until: undefined } : { locked: true, until };
 }
 
 function secondsUntil(until: Date, now: Date): number {

@@ -64,10 +64,15 @@ export const lockoutPlugin = definePlugin({
         }
       },
     });
-    const lockout: LockoutService = { status: (identifier) => store.status(identifier), unlock: (identifier) => store.clear(identifier) };
+    const lockout: LockoutService = {
+      status: (identifier) => store.status(identifier),
+      lock: (identifier, lock, options) => store.adminLock(identifier, lock, options?.em),
+      unlock: (identifier, options) => store.clear(identifier, options?.em),
+    };
     return { services: { lockout }, state: { store } };
   },
-  hooks: (on) => [on(authHooks.passwordReset, (payload, ctx) => ctx.services.lockout.unlock(payload.identifier))],
+  // A password reset lifts the failed-login lock, not an administrator's.
+  hooks: (on) => [on(authHooks.passwordReset, (payload, ctx) => ctx.state.store.clearFailures(payload.identifier))],
   start(ctx) {
     const sweep = () => ctx.state.store.deleteExpired().catch((err: unknown) => ctx.logger.warn({ err }, 'lockout cleanup failed'));
     void sweep();

@@ -19,4 +19,18 @@ class CreateCounters extends Migration {
   }
 }
 
-export const lockoutMigrations: readonly MigrationEntry[] = [{ name: 'lockout/0001_create_counters', class: CreateCounters }];
+/** An administrator's lock: set at `admin_locked_at`, until `admin_locked_until` (null: until unlocked). */
+class AdminLocks extends Migration {
+  override up(): void {
+    this.addSql('alter table lockout_counters add column admin_locked_at timestamptz null, add column admin_locked_until timestamptz null');
+  }
+
+  override down(): void {
+    this.addSql('alter table lockout_counters drop column admin_locked_until, drop column admin_locked_at');
+  }
+}
+
+export const lockoutMigrations: readonly MigrationEntry[] = [
+  { name: 'lockout/0001_create_counters', class: CreateCounters },
+  { name: 'lockout/0002_admin_locks', class: AdminLocks },
+];

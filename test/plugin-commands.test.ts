@@ -1,0 +1,264 @@
+/**
+ * CLI commands that plugins add (`empulse users set-role`, `empulse audit verify`), as an operator
+ * runs them with the project's own `empulse.config.ts`:
+ * - on the embedded database while `empulse start` runs (the command travels through the
+ *   server's control socket in DATA_DIR, because only one process may open that database), and
+ *   again once the server stopped (the command then opens the database itself);
+ * - on PostgreSQL, beside the server, in-process;
+ * - and the kernel's rules for commands: names unique across plugins, the host's words reserved.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { BootError, createLogger, definePlugin, Kernel } from '../core/index.ts';
+import { runCli } from '../host/cli.ts';
+import { createScratchDatabase, freePort } from '../host/testing.ts';
+import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { projectPath, projectRoot } from './support/paths.ts';
+import { until } from './support/until.ts';
+
+const APP_URL = 'http://app.test';
+const PASSWORD = 'correct horse battery staple 42';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `node host/node.ts <args>` in the project root, as `npx empulse <args>` runs it. */
+function empulse(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [projectPath('host/node.ts'), ...args], { cwd: projectRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('plugin commands on the embedded database, beside and without a running server', () => {
+  let dataDir: string;
+  let mailbox: Mailbox;
+  let server: ChildProcessWithoutNullStreams | undefined;
+  let env: Record<string, string>;
+  let base: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'empulse-commands-'));
+    mailbox = await startMailbox();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = { DATA_DIR: dataDir, PORT: String(port), SMTP_URL: mailbox.url, PUBLIC_APP_URL: APP_URL, LOG_LEVEL: 'warn', DATABASE_URL: '' };
+  });
+
+  after(async () => {
+    if (server && server.exitCode === null) server.kill('SIGKILL');
+    await mailbox?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('makes the first admin with "users set-role" while npm start runs, and audits it with actor cli', { timeout: 120_000 }, async () => {
+    server = spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: projectRoot, env: { ...process.env, ...env } });
+    let serverErr = '';
+    server.stderr.on('data', (c: Buffer) => (serverErr += c.toString()));
+    await until('the server to be ready', async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200, 90_000).catch(
+      (err: unknown) => assert.fail(`${String(err)}\n${serverErr}`),
+    );
+    assert.ok(existsSync(join(dataDir, 'empulse.sock')), 'the server listens on its control socket in DATA_DIR');
+
+    const email = 'first.admin@label.test';
+    const registered = await fetch(`${base}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, displayName: 'First Admin' }),
+    });
+    assert.equal(registered.status, 202);
+    const mail = await mailbox.waitFor(email, /verify|confirm/i, 20_000);
+    const verified = await fetch(`${base}/v1/auth/verify-email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: linkToken(mail, APP_URL, '/verify-email') }),
+    });
+    assert.equal(verified.status, 200);
+
+    const unknown = await empulse(['users', 'set-role', 'nobody@label.test', 'admin'], env);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /nobody@label\.test/);
+
+    const badRole = await empulse(['users', 'set-role', email, 'owner'], env);
+    assert.equal(badRole.code, 2, badRole.stderr);
+
+    const promoted = await empulse(['users', 'set-role', email, 'admin'], env);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.match(promoted.stdout, /now admin \(was artist\)/);
+
+    const login = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    const pair = await json(login);
+    assert.equal((pair.user as { role: string }).role, 'admin');
+    const auth = { authorization: `Bearer ${String(pair.accessToken)}` };
+
+    const users = await fetch(`${base}/v1/admin/users?q=FIRST.ADMIN`, { headers: auth });
+    assert.equal(users.status, 200);
+    const listed = (await json(users)).items as { email: string; role: string; lastLoginAt: string | null }[];
+    assert.deepEqual(
+      listed.map((u) => [u.email, u.role]),
+      [[email, 'admin']],
+    );
+    assert.ok(listed[0]!.lastLoginAt, 'the login is recorded');
+
+    const audit = await fetch(`${base}/v1/admin/audit?action=user.role.changed`, { headers: auth });
+    assert.equal(audit.status, 200);
+    const entries = (await json(audit)).items as { actor: string; actorId: string | null; targetId: string; details: { from: string; to: string } }[];
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0]!.actor, 'cli');
+    assert.equal(entries[0]!.actorId, null);
+    assert.deepEqual([entries[0]!.details.from, entries[0]!.details.to], ['artist', 'admin']);
+
+    const verify = await empulse(['audit', 'verify'], env);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /1 entries, hash chain intact/);
+  });
+
+  it('runs the command itself once the server has stopped', { timeout: 60_000 }, async () => {
+    assert.ok(server, 'the previous test started the server');
+    const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+    server!.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(existsSync(join(dataDir, 'empulse.sock')), false, 'the control socket is removed at shutdown');
+
+    const again = await empulse(['users', 'set-role', 'first.admin@label.test', 'admin'], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already has the role admin/);
+    const verify = await empulse(['audit', 'verify'], env);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /2 entries, hash chain intact/);
+  });
+});
+
+describe('plugin commands on PostgreSQL', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let dataDir: string;
+
+  before(async () => {
+    const scratch = await createScratchDatabase();
+    url = scratch.url;
+    drop = scratch.drop;
+    dataDir = await mkdtemp(join(tmpdir(), 'empulse-commands-pg-'));
+  });
+
+  after(async () => {
+    await drop?.();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, {
+      cwd: projectRoot,
+      env: { DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      onSignal: () => {},
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('refuses to run on a database with pending migrations, naming the command to run', async () => {
+    const r = await cli(['audit', 'verify']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /migrate up/);
+  });
+
+  it('sets roles, refuses to demote the last admin, and audit verify names a tampered entry', async () => {
+    assert.equal((await cli(['migrate', 'up'])).code, 0);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        `insert into auth_users (id, email, email_normalized, display_name, role, password_hash, email_verified_at, password_changed_at, created_at)
+         values (gen_random_uuid(), 'Ops@Label.test', 'ops@label.test', 'Ops', 'artist', 'x', now(), now(), now())`,
+      );
+      const promoted = await cli(['users', 'set-role', 'OPS@label.test', 'admin']);
+      assert.equal(promoted.code, 0, promoted.err);
+      const demoted = await cli(['users', 'set-role', 'ops@label.test', 'artist']);
+      assert.equal(demoted.code, 1);
+      assert.match(demoted.err, /only admin/);
+      const { rows } = await client.query<{ role: string }>(`select role from auth_users where email_normalized = 'ops@label.test'`);
+      assert.equal(rows[0]!.role, 'admin');
+
+      assert.equal((await cli(['audit', 'verify'])).code, 0);
+      await client.query('alter table audit_entries disable trigger audit_entries_no_update_delete');
+      const { rows: tampered } = await client.query<{ id: string }>(`update audit_entries set reason = 'nothing to see' where seq = 1 returning id`);
+      await client.query('alter table audit_entries enable trigger audit_entries_no_update_delete');
+      const broken = await cli(['audit', 'verify']);
+      assert.equal(broken.code, 1);
+      assert.match(broken.err, new RegExp(`entry #1 \\(${tampered[0]!.id}\\)`));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('lists plugin commands in help and in "plugins"', async () => {
+    const help = await cli(['help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /users set-role <email> <artist\|admin>/);
+    assert.match(help.out, /audit verify/);
+    const plugins = await cli(['plugins']);
+    assert.match(plugins.out, /commands: {3}empulse users set-role/);
+  });
+});
+
+describe('the kernel and plugin commands', () => {
+  const logger = createLogger({ level: 'silent' });
+  const run = { description: 'x', run: async () => 0 };
+  const kernel = (...plugins: ReturnType<typeof definePlugin>[]) =>
+    new Kernel({ config: { plugins }, env: {}, mode: 'test', logger, database: { driver: 'pglite' } });
+
+  it('refuses a command two plugins claim, and one that takes a host command word, naming both', () => {
+    const a = definePlugin({ id: 'alpha', version: '1.0.0', commands: { 'reports export': run } });
+    const b = definePlugin({ id: 'beta', version: '1.0.0', commands: { 'reports export': run, 'migrate all': run } });
+    assert.throws(
+      () => kernel(a, b),
+      (err: unknown) =>
+        err instanceof BootError &&
+        err.problems.some((p) => p.plugin === 'beta' && /plugin "alpha" already provides the command "reports export"/.test(p.message)) &&
+        err.problems.some((p) => p.plugin === 'beta' && /"migrate" is one of the host's own commands/.test(p.message)),
+    );
+  });
+
+  it('refuses a badly formed command name when the plugin is defined', () => {
+    assert.throws(() => definePlugin({ id: 'gamma', version: '1.0.0', commands: { 'Reports  Export': run } }), /lower-case words/);
+  });
+
+  it('matches the longest command name and passes the rest as arguments', () => {
+    const k = kernel(definePlugin({ id: 'delta', version: '1.0.0', commands: { reports: run, 'reports export': run } }));
+    assert.deepEqual(
+      (({ entry, args }) => [entry.name, args])(k.findCommand(['reports', 'export', 'csv'])!),
+      ['reports export', ['csv']],
+    );
+    assert.deepEqual(
+      (({ entry, args }) => [entry.name, args])(k.findCommand(['reports', 'x'])!),
+      ['reports', ['x']],
+    );
+    assert.equal(k.findCommand(['nothing']), undefined);
+  });
+});
