@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
 import { benchAuth, type Figures } from './auth.ts';
+import { benchBackOffice, printBackOffice } from './back-office.ts';
 import { benchStorage, printStorage } from './storage.ts';
 import { benchUpload } from './upload.ts';
 
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
     } finally {
       await authDb.drop();
     }
+
+    // Admin search over 100,000 accounts (its own server and database) and audit writes (in-process kernel).
+    printBackOffice(await benchBackOffice(DURATION_S));
 
     // Twice in one server process: the first upload's RSS growth includes the garbage collector's
     // lag in a fresh process (V8 collects dropped buffers after ~64 MB of them), the second shows

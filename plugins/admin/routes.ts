@@ -1,6 +1,6 @@
 /** The admin plugin's HTTP surface (API.md "admin plugin"): every route needs the admin role. */
 import { coreProblems, page, type ContextOf, type HttpContext, type PluginRouter } from '../../core/index.ts';
-import type { Principal } from '../auth/contract.ts';
+import { requiresRole, type Principal } from '../auth/contract.ts';
 import type { adminPlugin } from './index.ts';
 import { adminProblems } from './problems.ts';
 import { AdminUser, AdminUserList, LockBody, ReasonBody, RoleBody, UserId, UserPosition, UserQuery } from './schemas.ts';
@@ -15,7 +15,7 @@ export function registerAdminRoutes(router: PluginRouter, ctx: ContextOf<typeof 
     http.set('Cache-Control', 'no-store');
     return { principal, actor: ctx.services.audit.requestActor(http, principal.user.id) };
   };
-  const common = { auth: 'required', problems: ['unauthenticated', 'forbidden'] } as const;
+  const common = { auth: 'required', meta: [requiresRole('admin')], problems: ['unauthenticated', 'forbidden'] } as const;
 
   router.get(
     '/v1/admin/users',
@@ -27,7 +27,7 @@ export function registerAdminRoutes(router: PluginRouter, ctx: ContextOf<typeof 
       const after = cursor === undefined ? undefined : await ctx.cursors.decode(cursor, scope, UserPosition);
       const rows = await ctx.services.auth.listAccounts({ ...(q !== undefined && { q }), ...(role !== undefined && { role }), ...(after && { after }), limit: limit + 1 });
       const served = await page(rows, { limit, codec: ctx.cursors, scope, positionOf: (r) => ({ ...r.position }) });
-      http.body = { items: await Promise.all(served.items.map((r) => ctx.state.view(r.account))), nextCursor: served.nextCursor };
+      http.body = { items: await ctx.state.viewAll(served.items.map((r) => r.account)), nextCursor: served.nextCursor };
     },
   );
 

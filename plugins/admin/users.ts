@@ -32,10 +32,17 @@ export class UserAdmin {
 
   /** The API's AdminUser: the account plus its lock state (never locked without the lockout plugin). */
   async view(account: AccountSummary): Promise<AdminUser> {
-    const status = this.#d.lockout ? await this.#d.lockout.status(account.loginIdentifier) : undefined;
-    const { loginIdentifier: _identifier, ...user } = account;
-    const locked = status !== undefined && (status.adminLocked || status.lockedUntil !== undefined);
-    return { ...user, locked, lockedUntil: locked && status?.lockedUntil ? status.lockedUntil.toISOString() : null };
+    return (await this.viewAll([account]))[0]!;
+  }
+
+  /** A page of accounts with their lock states, in one lockout query. */
+  async viewAll(accounts: readonly AccountSummary[]): Promise<AdminUser[]> {
+    const statuses = this.#d.lockout ? await this.#d.lockout.statuses(accounts.map((a) => a.loginIdentifier)) : undefined;
+    return accounts.map(({ loginIdentifier, ...user }) => {
+      const status = statuses?.get(loginIdentifier);
+      const locked = status !== undefined && (status.adminLocked || status.lockedUntil !== undefined);
+      return { ...user, locked, lockedUntil: locked && status.lockedUntil ? status.lockedUntil.toISOString() : null };
+    });
   }
 
   async setRole(userId: string, role: Role, reason: string, actor: Actor): Promise<RoleChange> {

@@ -4,7 +4,7 @@
  * Provides the `artists` service, whose `requireApprovedArtist` guards routes only approved
  * artists may use (track uploads).
  */
-import { coreServices, definePlugin } from '../../core/index.ts';
+import { definePlugin } from '../../core/index.ts';
 import { auditServiceRef } from '../audit/contract.ts';
 import { authServiceRef } from '../auth/contract.ts';
 import { emailServiceRef } from '../email/contract.ts';
@@ -26,21 +26,16 @@ export const artistsPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   description: 'Artist profiles and their review by admins',
-  requires: { auth: authServiceRef, audit: auditServiceRef, email: emailServiceRef, http: coreServices.http },
+  requires: { auth: authServiceRef, audit: auditServiceRef, email: emailServiceRef },
   optional: { openapi: openApiServiceRef },
   provides: { artists: artistsServiceRef },
   problems: [artistsProblems],
   migrations: artistsMigrations,
   prefixes: ['/v1/artists', ADMIN_PREFIX],
   init(ctx) {
-    const { auth, audit, email, http } = ctx.services;
+    const { auth, audit, email } = ctx.services;
     email.registerTemplates(...artistsEmails);
     ctx.services.openapi?.nameSchemas(namedArtistsSchemas);
-    // Admin routes check the role before the body and query are read: a caller who may not use
-    // them learns 401/403, never what a valid request would look like (422 details).
-    http.addGuard(async (request, route) => {
-      if (route.plugin === 'artists' && route.path.startsWith(ADMIN_PREFIX)) await auth.requireRole(request, 'admin');
-    });
     const store = new ProfileStore();
     const state: ArtistsState = { store, reviewDeps: { db: ctx.db, store, auth, audit, email } };
     return { services: { artists: createArtistsService({ auth, db: ctx.db, store }) }, state };

@@ -1,5 +1,6 @@
 /** The artists plugin's HTTP surface (API.md, "artists plugin"). */
 import { coreProblems, page, type HttpContext, type PluginRouter } from '../../core/index.ts';
+import { requiresRole } from '../auth/contract.ts';
 import type { ArtistsRouteContext } from './context.ts';
 import { isUuid } from './profile-store.ts';
 import { reviewApplication, type Review } from './review.ts';
@@ -47,6 +48,7 @@ export function registerArtistsRoutes(router: PluginRouter, ctx: ArtistsRouteCon
     '/v1/admin/artists',
     {
       auth: 'required',
+      meta: [requiresRole('admin')],
       query: QueueQuery,
       summary: 'Artist applications, oldest first (admin)',
       description: 'Filter with ?status= (pending: the review queue). Cursors are tied to the status filter they were issued for.',
@@ -66,6 +68,7 @@ export function registerArtistsRoutes(router: PluginRouter, ctx: ArtistsRouteCon
 
   const reviewRoute = (decision: Review['decision']) => ({
     auth: 'required' as const,
+    meta: [requiresRole('admin')],
     summary: decision === 'approved' ? 'Approve a pending application (admin)' : 'Reject a pending application (admin)',
     description: `Records the decision with one audit entry (artist.${decision}) and queues an email to the artist, all in one transaction. Only a pending application can be reviewed: a second review, or the loser of two at once, answers 409 invalid_transition.`,
     responses: { 200: { description: `The profile, now ${decision}`, body: ArtistProfile } },

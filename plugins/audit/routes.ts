@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { page, paginationQuery, type ContextOf, type PluginRouter } from '../../core/index.ts';
 import type { auditPlugin } from './index.ts';
 import { AuditEntryList } from './schemas.ts';
+import { requiresRole } from '../auth/contract.ts';
 
 const Uuid = v.pipe(v.string(), v.uuid('must be a user id'));
 const ListQuery = v.object({
@@ -18,6 +19,7 @@ export function registerAuditRoutes(router: PluginRouter, ctx: ContextOf<typeof 
     '/v1/admin/audit',
     {
       auth: 'required',
+      meta: [requiresRole('admin')],
       query: ListQuery,
       summary: 'The audit log, newest first (admin)',
       description: 'Filters combine (and). Each entry is hash-chained to the previous one; `npx empulse audit verify` checks the chain.',

@@ -5,16 +5,11 @@
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Database } from '../../core/index.ts';
+import { userFromRow, type UserRow } from './user-view.ts';
 import type { AccountQuery, AccountSummary, ListedAccount, Role, SetRoleResult } from './contract.ts';
 
-interface AccountRow {
-  readonly id: string;
-  readonly email: string;
+interface AccountRow extends UserRow {
   readonly email_normalized: string;
-  readonly display_name: string;
-  readonly role: Role;
-  readonly email_verified_at: string | Date | null;
-  readonly created_at: string | Date;
   readonly last_login_at: string | Date | null;
   readonly active_sessions: string | number;
 }
@@ -97,12 +92,7 @@ export class BackOffice {
 
 function accountFromRow(row: AccountRow): AccountSummary {
   return {
-    id: row.id,
-    email: row.email,
-    displayName: row.display_name,
-    role: row.role,
-    emailVerified: row.email_verified_at !== null,
-    createdAt: new Date(row.created_at).toISOString(),
+    ...userFromRow(row),
     loginIdentifier: row.email_normalized,
     lastLoginAt: row.last_login_at === null ? null : new Date(row.last_login_at).toISOString(),
     activeSessions: Number(row.active_sessions),

@@ -3,7 +3,7 @@
  * plugins' routes, the hooks it emits, and the login gate extension point (used by lockout).
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { createServiceRef, defineHook, type HttpContext } from '../../core/index.ts';
+import { createServiceRef, defineHook, defineRouteMeta, type HttpContext } from '../../core/index.ts';
 
 export type Role = 'artist' | 'admin';
 
@@ -114,6 +114,14 @@ export interface AuthService {
 }
 
 export const authServiceRef = createServiceRef<AuthService>('auth');
+
+/**
+ * `meta: [requiresRole('admin')]` on a route: the auth plugin checks the caller's role before the
+ * route's query and body are validated, so a caller without it gets 401/403 and never learns
+ * what a valid request looks like (422 details). The handler still gets the caller with
+ * `requireRole` (resolved once per request).
+ */
+export const requiresRole = defineRouteMeta<Role>('auth.role');
 
 export const authHooks = {
   loginSucceeded: defineHook<{ readonly userId: string; readonly identifier: string; readonly ip: string }>('auth.login.succeeded'),

@@ -3,10 +3,10 @@
  * rotating refresh tokens with reuse detection, cookie mode with CSRF defences, password reset
  * and change. Provides the `auth` service (guards, login gates) to other plugins.
  */
-import { definePlugin } from '../../core/index.ts';
+import { coreServices, definePlugin } from '../../core/index.ts';
 import { emailServiceRef } from '../email/contract.ts';
 import { openApiServiceRef } from '../openapi/contract.ts';
-import { authServiceRef, type LoginGate } from './contract.ts';
+import { authServiceRef, requiresRole, type LoginGate } from './contract.ts';
 import { authEmails } from './emails.ts';
 import { AccessTokens } from './access-tokens.ts';
 import { authConfigFromEnv, authConfigSchema, validateAuthConfig } from './config.ts';
@@ -25,7 +25,7 @@ export const authPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   description: 'Accounts, sessions and tokens',
-  requires: { email: emailServiceRef },
+  requires: { email: emailServiceRef, http: coreServices.http },
   optional: { openapi: openApiServiceRef },
   provides: { auth: authServiceRef },
   problems: [authProblems],
@@ -62,6 +62,10 @@ export const authPlugin = definePlugin({
       },
       gates,
     );
+    ctx.services.http.addGuard(async (request, route) => {
+      const role = requiresRole.read(route);
+      if (role) await engine.requireRole(request, role);
+    });
     return { services: { auth: authServiceFacade(engine) }, state: engine };
   },
   routes(router, ctx) {

@@ -12,7 +12,7 @@ import { AuthRefreshToken, AuthSession, AuthUser } from './entities.ts';
 import { normalizePassword } from './password-policy.ts';
 import { authProblems } from './problems.ts';
 import { randomToken, sha256Hex } from './secrets.ts';
-import { publicUser } from './user-view.ts';
+import { publicUser, userFromRow, type UserRow as PrincipalRow } from './user-view.ts';
 
 export interface TokenPair {
   readonly accessToken: string;
@@ -231,27 +231,6 @@ export class Sessions {
       user,
     };
   }
-}
-
-interface PrincipalRow {
-  readonly id: string;
-  readonly email: string;
-  readonly display_name: string;
-  readonly role: 'artist' | 'admin';
-  readonly email_verified_at: string | Date | null;
-  readonly created_at: string | Date;
-}
-
-/** A user row read with raw SQL (snake_case columns, timestamps as strings) as API output. */
-function userFromRow(row: PrincipalRow): PublicUser {
-  return {
-    id: row.id,
-    email: row.email,
-    displayName: row.display_name,
-    role: row.role,
-    emailVerified: row.email_verified_at !== null,
-    createdAt: new Date(row.created_at).toISOString(),
-  };
 }
 
 export function addSeconds(date: Date, seconds: number): Date {

@@ -12,3 +12,25 @@ export function publicUser(user: AuthUser): PublicUser {
     createdAt: user.createdAt.toISOString(),
   };
 }
+
+/** The columns of auth_users that API output shows, as raw SQL returns them. */
+export interface UserRow {
+  readonly id: string;
+  readonly email: string;
+  readonly display_name: string;
+  readonly role: 'artist' | 'admin';
+  readonly email_verified_at: string | Date | null;
+  readonly created_at: string | Date;
+}
+
+/** A user row read with raw SQL (snake_case columns, timestamps as strings) as API output. */
+export function userFromRow(row: UserRow): PublicUser {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    emailVerified: row.email_verified_at !== null,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}

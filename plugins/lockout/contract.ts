@@ -20,6 +20,8 @@ export interface AdminLock {
 export interface LockoutService {
   /** The state of a normalised email (whether or not an account has it). */
   status(identifier: string): Promise<LockoutStatus>;
+  /** The states of many identifiers in one query (a page of the back office's account list). */
+  statuses(identifiers: readonly string[]): Promise<ReadonlyMap<string, LockoutStatus>>;
   /**
    * Locks the identifier on an administrator's decision: logins answer 423 until `unlock` or
    * `until`, whatever the password, and a password reset does not lift it. With `em`, in the

@@ -80,22 +80,23 @@ export class CounterStore {
   }
 
   async status(identifier: string, em?: SqlEntityManager): Promise<LockoutStatus> {
+    return (await this.statuses([identifier], em)).get(identifier)!;
+  }
+
+  async statuses(identifiers: readonly string[], em?: SqlEntityManager): Promise<Map<string, LockoutStatus>> {
     const manager = em ?? this.#db.em();
-    const row = (await manager
-      .getConnection()
-      .execute(
-        'select failures, locked_until, admin_locked_at, admin_locked_until from lockout_counters where identifier = ?',
-        [identifier],
-        'get',
-        manager.getTransactionContext(),
-      )) as Pick<CounterRow, 'failures' | 'locked_until' | 'admin_locked_at' | 'admin_locked_until'> | undefined;
+    const rows = identifiers.length
+      ? ((await manager.getConnection().execute(
+          `select identifier, failures, locked_until, admin_locked_at, admin_locked_until from lockout_counters
+            where identifier in (${identifiers.map(() => '?').join(', ')})`,
+          [...identifiers],
+          'all',
+          manager.getTransactionContext(),
+        )) as (Pick<CounterRow, 'failures' | 'locked_until' | 'admin_locked_at' | 'admin_locked_until'> & { identifier: string })[])
+      : [];
+    const byId = new Map(rows.map((r) => [r.identifier, r]));
     const now = new Date();
-    const counted = row?.locked_until ? new Date(row.locked_until) : undefined;
-    const countedLock = counted && counted > now ? counted : undefined;
-    const admin = row ? adminLock(row, now) : { locked: false as const, until: undefined };
-    // An indefinite administrator's lock has no end: lockedUntil stays undefined, adminLocked says it.
-    const lockedUntil = admin.locked ? (admin.until && countedLock && countedLock > admin.until ? countedLock : admin.until) : countedLock;
-    return { identifier, failures: row?.failures ?? 0, lockedUntil, adminLocked: admin.locked };
+    return new Map(identifiers.map((identifier) => [identifier, statusOf(identifier, byId.get(identifier), now)]));
   }
 
   /** An administrator's lock, in the caller's transaction when `em` is given. */
@@ -176,6 +177,19 @@ export class CounterStore {
       return result;
     });
   }
+}
+
+function statusOf(
+  identifier: string,
+  row: Pick<CounterRow, 'failures' | 'locked_until' | 'admin_locked_at' | 'admin_locked_until'> | undefined,
+  now: Date,
+): LockoutStatus {
+  const counted = row?.locked_until ? new Date(row.locked_until) : undefined;
+  const countedLock = counted && counted > now ? counted : undefined;
+  const admin = row ? adminLock(row, now) : { locked: false, until: undefined };
+  // An indefinite administrator's lock has no end: lockedUntil stays undefined, adminLocked says it.
+  const lockedUntil = admin.locked ? (admin.until && countedLock && countedLock > admin.until ? countedLock : admin.until) : countedLock;
+  return { identifier, failures: row?.failures ?? 0, lockedUntil, adminLocked: admin.locked };
 }
 
 /** Whether an administrator's lock holds now, and until when (undefined: until unlocked). */

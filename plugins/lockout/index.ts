@@ -66,6 +66,7 @@ export const lockoutPlugin = definePlugin({
     });
     const lockout: LockoutService = {
       status: (identifier) => store.status(identifier),
+      statuses: (identifiers) => store.statuses(identifiers),
       lock: (identifier, lock, options) => store.adminLock(identifier, lock, options?.em),
       unlock: (identifier, options) => store.clear(identifier, options?.em),
     };
