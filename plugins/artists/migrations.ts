@@ -3,10 +3,10 @@ import { Migration, type MigrationEntry } from '../../core/index.ts';
 
 class CreateProfiles extends Migration {
   override up(): void {
-    // One profile per user: the account is the artist. Deleting the account deletes its profile;
-    // deleting the reviewing admin keeps the decision (the audit log names who made it).
+    // One profile per user: the account is the artist. The ids are auth's user ids (its contract),
+    // with no foreign key into auth's table: plugins share services, not each other's schemas.
     this.addSql(`create table artists_profiles (
-      user_id uuid primary key references auth_users (id) on delete cascade,
+      user_id uuid primary key,
       stage_name varchar(100) not null,
       bio varchar(2000) null,
       links jsonb not null default '[]'::jsonb check (jsonb_typeof(links) = 'array' and jsonb_array_length(links) <= 10),
@@ -14,7 +14,7 @@ class CreateProfiles extends Migration {
       review_reason varchar(500) null,
       submitted_at timestamptz not null,
       reviewed_at timestamptz null,
-      reviewed_by uuid null references auth_users (id) on delete set null,
+      reviewed_by uuid null,
       updated_at timestamptz not null
     )`);
     // The admin queue: one status, oldest application first, user id as the keyset tie-breaker.

@@ -4,23 +4,15 @@
  * Web Crypto only (the core's rule for code that may run on Deno).
  */
 import type { JsonValue } from '../../core/index.ts';
+import type { AuditEntry } from './contract.ts';
 
 /** The `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Everything an entry's hash covers. */
-export interface ChainedContent {
+/** Everything an entry's hash covers: the entry as the API shows it, its place, and its link. */
+export interface ChainedContent extends Omit<AuditEntry, 'at' | 'details'> {
   readonly seq: number;
-  readonly id: string;
   readonly at: Date;
-  readonly actor: 'user' | 'cli';
-  readonly actorId: string | null;
-  readonly action: string;
-  readonly targetType: string;
-  readonly targetId: string | null;
-  readonly reason: string | null;
-  readonly requestId: string | null;
-  readonly ip: string | null;
   readonly details: JsonValue;
   readonly prevHash: string;
 }

@@ -83,10 +83,10 @@ export class BackOffice {
     const admins = (await conn.execute(`select id from auth_users where role = 'admin' order by id for update`, [], 'all', trx)) as { id: string }[];
     const target = (await conn.execute('select role from auth_users where id = ? for update', [userId], 'get', trx)) as { role: Role } | undefined;
     if (!target) return { outcome: 'not_found' };
-    if (target.role === role) return { outcome: 'unchanged', previousRole: role, account: (await this.get(userId, em))! };
+    if (target.role === role) return { outcome: 'unchanged', previousRole: role };
     if (target.role === 'admin' && admins.length <= 1) return { outcome: 'last_admin' };
     await conn.execute('update auth_users set role = ? where id = ?', [role, userId], 'run', trx);
-    return { outcome: 'changed', previousRole: target.role, account: (await this.get(userId, em))! };
+    return { outcome: 'changed', previousRole: target.role };
   }
 }
 

@@ -75,7 +75,7 @@ export interface AccountQuery {
 }
 
 export type SetRoleResult =
-  | { readonly outcome: 'changed' | 'unchanged'; readonly previousRole: Role; readonly account: AccountSummary }
+  | { readonly outcome: 'changed' | 'unchanged'; readonly previousRole: Role }
   | { readonly outcome: 'not_found' }
   /** The change would leave no admin. */
   | { readonly outcome: 'last_admin' };
