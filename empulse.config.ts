@@ -13,6 +13,7 @@ import { lockoutPlugin } from './plugins/lockout/index.ts';
 import { openApiPlugin } from './plugins/openapi/index.ts';
 import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
 import { storagePlugin } from './plugins/storage/index.ts';
+import { tracksPlugin } from './plugins/tracks/index.ts';
 
 export default defineConfig({
   plugins: [
@@ -26,6 +27,7 @@ export default defineConfig({
     auditPlugin,
     adminPlugin,
     artistsPlugin,
+    tracksPlugin,
   ],
   // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

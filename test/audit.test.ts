@@ -327,6 +327,8 @@ describe('audit plugin', () => {
             nested: { apiKey: 'sk_live_secret', ein: '12-3456789', kept: 'plain words' },
             list: ['123456789', 'fine'],
             count: 3,
+            // Nine digits inside hex identifiers are not TINs.
+            ids: ['01a23ab7-8ed0-7640-90a6-b1a967555335', 'c0ffee111222333aa'],
           },
         }),
       ]);
@@ -338,6 +340,7 @@ describe('audit plugin', () => {
         nested: { apiKey: '[redacted]', ein: '[redacted]', kept: 'plain words' },
         list: ['[tin redacted]', 'fine'],
         count: 3,
+        ids: ['01a23ab7-8ed0-7640-90a6-b1a967555335', 'c0ffee111222333aa'],
       };
       assert.deepEqual(recorded!.details, expected);
       assert.equal(recorded!.reason, 'checked the W-9 with TIN [tin redacted] on file');

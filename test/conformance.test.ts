@@ -19,6 +19,7 @@ import { lockoutPlugin } from '../plugins/lockout/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
+import { tracksPlugin } from '../plugins/tracks/index.ts';
 
 const outboxDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-'));
 const storageDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-storage-'));
@@ -41,3 +42,5 @@ pluginConformance(auditPlugin, { dependencies: [authPlugin, email], env });
 pluginConformance(adminPlugin, { dependencies: [authPlugin, auditPlugin, email], env });
 pluginConformance(adminPlugin, { dependencies: [authPlugin, auditPlugin, lockoutPlugin, email], env });
 pluginConformance(artistsPlugin, { dependencies: [authPlugin, auditPlugin, email], env });
+const storage = configure(storagePlugin, { driver: 'local', dir: storageDir, signingKey: 'conformance-storage-signing-key-0123456789-abcdef' });
+pluginConformance(tracksPlugin, { dependencies: [authPlugin, auditPlugin, email, artistsPlugin, storage], env });

@@ -14,6 +14,10 @@ import { lockoutPlugin } from '../plugins/lockout/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { rateLimit } from '../plugins/ratelimit/contract.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
+import { adminPlugin } from '../plugins/admin/index.ts';
+import { artistsPlugin } from '../plugins/artists/index.ts';
+import { auditPlugin } from '../plugins/audit/index.ts';
+import { tracksPlugin } from '../plugins/tracks/index.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
 import { projectPath } from './support/paths.ts';
 
@@ -217,6 +221,10 @@ describe('openapi: the document of every built-in plugin', () => {
         configure(storagePlugin, { dir: join(outboxDir, 'storage') }),
         lockoutPlugin,
         ratelimitPlugin,
+        auditPlugin,
+        adminPlugin,
+        artistsPlugin,
+        tracksPlugin,
       ],
       env: { JWT_SECRET },
     });
@@ -290,6 +298,23 @@ describe('openapi: the document of every built-in plugin', () => {
       assert.equal(res.json().code, 'invalid_credentials');
       assert.equal(res.headers['set-cookie'], undefined);
     }
+  });
+
+  it('documents the track upload: the metadata part as JSON of TrackMetadata, the audio as binary, X-Content-SHA256', () => {
+    const op = doc.paths['/v1/tracks'].post;
+    const form = op.requestBody.content['multipart/form-data'];
+    assert.deepEqual(form.schema.required, ['metadata', 'audio']);
+    assert.equal(form.schema.properties.metadata.contentMediaType, 'application/json');
+    const metadata = resolve(form.schema.properties.metadata.contentSchema);
+    assert.deepEqual(Object.keys(metadata.properties).sort(), ['artists', 'explicit', 'genre', 'isrc', 'releaseDate', 'title']);
+    assert.deepEqual(metadata.required.sort(), ['artists', 'explicit', 'genre', 'title']);
+    assert.equal(form.encoding.metadata.contentType, 'application/json');
+    const header = op.parameters.find((p: { name: string }) => p.name === 'X-Content-SHA256');
+    assert.equal(header.in, 'header');
+    assert.equal(header.required, false);
+    for (const status of ['201', '400', '403', '413', '415', '422', '429']) assert.ok(op.responses[status], `POST /v1/tracks documents ${status}`);
+    assert.equal(resolve(op.responses['201'].content['application/json'].schema).properties.format.enum.length, 4);
+    assert.ok(doc.paths['/v1/admin/tracks/{id}/approve'].post.responses['409']);
   });
 
   it('passes @redocly/cli lint (recommended rules) with zero errors', async (ctx) => {
