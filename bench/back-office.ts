@@ -34,6 +34,7 @@ import { BackOffice } from '../plugins/auth/back-office.ts';
 import type { AccountQuery } from '../plugins/auth/contract.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
+import { SERVER_NODE_FLAGS } from './server-flags.ts';
 
 export const SEARCH_USERS = 100_000;
 const SEARCH_CONNECTIONS = 10;
@@ -349,6 +350,7 @@ async function withServer<T>(env: Record<string, string>, work: (url: string) =>
   const port = await freePort();
   const child = fork(join(here, 'servers', 'empulse.ts'), [], {
     env: { ...process.env, ...env, PORT: String(port) },
+    execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {

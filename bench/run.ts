@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: throughput and latency of the full pipeline against a bare Koa baseline
  * measured in the same run, storage puts of a 1 GiB file (local disk and a real S3 peer, against
- * sha256sum of the same file: bench/storage.ts), and boot times on PostgreSQL and on the embedded
- * database.
+ * sha256sum of the same file: bench/storage.ts), a 1 GiB `POST /v1/tracks` (bench/tracks.ts), and
+ * boot times on PostgreSQL and on the embedded database.
  * Each server runs in its own process; autocannon drives it from this one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,9 @@ import autocannon from 'autocannon';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
 import { benchAuth, type Figures } from './auth.ts';
 import { benchBackOffice, printBackOffice } from './back-office.ts';
+import { SERVER_NODE_FLAGS } from './server-flags.ts';
 import { benchStorage, printStorage } from './storage.ts';
+import { benchTracks, printTracks } from './tracks.ts';
 import { benchUpload } from './upload.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -104,6 +106,10 @@ async function main(): Promise<void> {
     // and stopped by the section), each in a process of its own for its peak RSS.
     printStorage(await benchStorage());
 
+    // A 1 GiB WAV through POST /v1/tracks over loopback (its own server process and database),
+    // against sha256sum of the same file, with the server's peak RSS.
+    printTracks(await benchTracks());
+
     console.log('\n| boot (the plugins of empulse.config.ts, all their migrations) | ms |');
     console.log('|---|---:|');
     const fresh = await createScratchDatabase();
@@ -139,7 +145,11 @@ async function bootOnly(env: Record<string, string>): Promise<number> {
 }
 
 function startServer(file: string, env: Record<string, string>): Promise<{ child: ChildProcess; bootMs: number | undefined }> {
-  const child = fork(join(here, 'servers', file), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(here, 'servers', file), [], {
+    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (msg: { ready?: boolean; bootMs?: number }) => resolve({ child, bootMs: msg.bootMs }));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));

@@ -11,7 +11,7 @@
  * The duration is a courtesy: a file the parser cannot read, or reads slowly, still uploads, with
  * `durationSeconds: null`. Sniffing (sniff-stream.ts) decides what is accepted.
  */
-import { parseWebStream } from 'music-metadata';
+import { parseWebStream, type IMetadataEvent } from 'music-metadata';
 import type { Logger } from '../../core/index.ts';
 import type { TrackFormat } from './contract.ts';
 import { rf64DurationSeconds } from './rf64.ts';
@@ -24,6 +24,10 @@ export interface DurationTap {
   readonly seconds: () => Promise<number | null>;
 }
 
+/** Seconds to the millisecond, or null for what is not a duration. */
+const seconds = (value: number | undefined): number | null =>
+  value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) / 1000 : null;
+
 /** How long to wait, after the last byte, for the parser to finish. */
 const SETTLE_MS = 5_000;
 
@@ -32,17 +36,25 @@ export function tapDuration(source: ReadableStream<Uint8Array>, format: TrackFor
   const rf64 = format === 'wav' ? rf64DurationSeconds(head) : undefined;
   if (rf64 !== undefined) return { stream: source, seconds: () => Promise.resolve(rf64) };
   const feed = new ParserFeed();
+  // WAV, AIFF and FLAC state their length in a header near the start, but music-metadata goes on
+  // reading to the end (it skips WAV's audio by reading it). The length is taken as soon as the
+  // parser states it, and the parser is then given the end of its input: it stops, and the rest
+  // of the upload passes without it. MP3's frame count is only known at the end.
+  let stated: number | undefined;
+  const observer = ({ tag }: IMetadataEvent): void => {
+    if (format === 'mp3' || tag.type !== 'format' || tag.id !== 'duration' || typeof tag.value !== 'number') return;
+    stated = tag.value;
+    feed.end();
+  };
   const parsed = parseWebStream(
     feed.stream,
     { mimeType: CONTENT_TYPES[format] },
     // Frame counting only where no header says the length; covers are never decoded.
-    { duration: format === 'mp3', skipCovers: true, skipPostHeaders: true },
+    { duration: format === 'mp3', skipCovers: true, skipPostHeaders: true, observer },
   ).then(
-    (metadata) => {
-      const seconds = metadata.format.duration;
-      return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) / 1000 : null;
-    },
+    (metadata) => seconds(stated ?? metadata.format.duration),
     (err: unknown) => {
+      if (stated !== undefined) return seconds(stated); // cut short on purpose, after the answer
       logger.debug({ err, format }, 'tracks: the duration could not be read');
       return null;
     },
