@@ -201,6 +201,8 @@ describe('tracks plugin', () => {
         [[{ name: 'cover', filename: 'c.png', data: PNG }, ...trackParts(audio)], 'cover', /not a part/],
         [[...trackParts(audio), { name: 'audio', filename: 'b.wav', data: audio }], 'audio', /once/],
         [trackParts(audio, metadata({ releaseDate: '2027-02-30' })), 'metadata.releaseDate', /exists/],
+        // PostgreSQL has no year 0: refused as a value, not a 500.
+        [trackParts(audio, metadata({ releaseDate: '0000-01-01' })), 'metadata.releaseDate', /between 1850 and 2199/],
         [trackParts(audio, metadata({ artists: [] })), 'metadata.artists', /at least one/],
         [trackParts(audio, metadata({ title: 'bell\u0007' })), 'metadata.title', /control/],
       ];
@@ -211,6 +213,13 @@ describe('tracks plugin', () => {
           assert.ok(error, `${path} in ${JSON.stringify(body.errors)}`);
           assert.match(error.message, message);
         });
+      }
+    });
+
+    it('refuses a metadata part over 16 KiB with 413, as a text field or as a file', async () => {
+      const long = JSON.stringify(metadata({ genre: 'x'.repeat(17 * 1024) }));
+      for (const part of [{ name: 'metadata', value: long }, { name: 'metadata', filename: 'm.json', data: Buffer.from(long) }] as Part[]) {
+        await leavesNothing(async () => void expectProblem(await post(artist, [part, { name: 'audio', filename: 'a.wav', data: audioFile('wav') }]), 413, 'payload_too_large'));
       }
     });
 
@@ -264,6 +273,25 @@ describe('tracks plugin', () => {
         assert.doesNotMatch(JSON.stringify(problem), /refused by the test|tracks_submissions/, 'no database message leaks');
       });
     });
+  });
+
+  it('undoes an upload whose answer was cut by the time budget while its row committed', async () => {
+    const slowDir = await mkdtemp(join(tmpdir(), 'empulse-tracks-slow-'));
+    const slow = await startWorld({ storage: { driver: 'local', dir: slowDir, signingKey: SIGNING_KEY }, tracks: { uploadTimeoutMs: 1000 } });
+    try {
+      const user = await slow.newArtist('slow');
+      // The commit takes 1.5 s (a deferred trigger), past the route's 1 s budget.
+      await slow.sql().execute(`create function tracks_test_slow() returns trigger language plpgsql as $$ begin perform pg_sleep(1.5); return null; end $$`);
+      await slow.sql().execute(
+        `create constraint trigger tracks_test_slow after insert on tracks_submissions deferrable initially deferred for each row execute function tracks_test_slow()`,
+      );
+      const res = await slow.t.inject({ method: 'POST', url: '/v1/tracks', headers: uploadHeaders(user), payload: multipart(trackParts(audioFile('wav'))) });
+      expectProblem(res, 503, 'request_timeout');
+      await until('the upload to be undone', async () => (await slow.rows()).length === 0 && (await filesIn(slowDir)).length === 0, 10_000);
+    } finally {
+      await slow.close();
+      await rm(slowDir, { recursive: true, force: true });
+    }
   });
 
   describe('reading, editing and deleting', () => {

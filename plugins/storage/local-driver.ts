@@ -34,6 +34,12 @@ import { downloadUrl } from './signing.ts';
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 /** Bytes per read when streaming an object out. */
 const READ_CHUNK = 64 * 1024;
+/**
+ * What a write stream buffers while a write is in flight: the chunks that arrive meanwhile go to
+ * the disk in one writev. With the default (16 KiB) every 64 KiB chunk was its own write call and
+ * thread-pool round trip, 16,000 per GiB.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 export interface LocalDriverOptions {
@@ -122,7 +128,7 @@ export function createLocalDriver(dirOption: string, options: LocalDriverOptions
         // A path-based stream (`wx`: the name is new) that opens, writes and closes the file
         // itself; `flush` fsyncs before the close, so a rename never publishes bytes still only in
         // the page cache. (A stream over a FileHandle was seen once to never finish at 1 GiB.)
-        const file = createWriteStream(tmpData, { flags: 'wx', mode: 0o600, flush: true });
+        const file = createWriteStream(tmpData, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: WRITE_BUFFER_BYTES });
         await pipeline(Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>), file, { signal });
         signal.throwIfAborted();
         const sidecar: Sidecar = { contentType: meta.contentType, visibility: meta.visibility };

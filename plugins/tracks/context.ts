@@ -7,6 +7,7 @@ import type { ArtistsService } from '../artists/contract.ts';
 import type { AuthService } from '../auth/contract.ts';
 import type { StorageService } from '../storage/contract.ts';
 import type { TracksConfig } from './config.ts';
+import type { RemovalDeps } from './removal.ts';
 import type { ReviewDeps } from './review.ts';
 import type { TrackStore } from './track-store.ts';
 import type { UploadDeps } from './upload.ts';
@@ -16,6 +17,7 @@ export interface TracksState {
   readonly store: TrackStore;
   readonly uploadDeps: UploadDeps;
   readonly reviewDeps: ReviewDeps;
+  readonly removalDeps: RemovalDeps;
 }
 
 export interface TracksRouteContext {

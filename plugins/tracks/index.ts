@@ -44,6 +44,7 @@ export const tracksPlugin = definePlugin({
       store,
       uploadDeps: { db: ctx.db, store, storage, logger: ctx.logger, maxBytes: ctx.config.maxBytes, emit },
       reviewDeps: { db: ctx.db, store, auth, audit, email, logger: ctx.logger, emit },
+      removalDeps: { db: ctx.db, store, storage, logger: ctx.logger, emit },
     };
     return { state };
   },

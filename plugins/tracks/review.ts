@@ -3,11 +3,12 @@
  * audit entry and the artist's email commit together or not at all (API.md, "admin plugin": no
  * admin action commits without its entry, and an email never announces a decision that rolled back).
  */
-import { coreProblems, type Database, type EmitOptions, type HookRef, type HttpContext, type Logger, type PayloadOf } from '../../core/index.ts';
+import { coreProblems, type Database, type HttpContext, type Logger } from '../../core/index.ts';
 import type { AuditService } from '../audit/contract.ts';
 import type { AuthService, Principal } from '../auth/contract.ts';
 import type { EmailService } from '../email/contract.ts';
 import { tracksHooks, type Track } from './contract.ts';
+import type { Emit } from './emit.ts';
 import { trackApprovedEmail, trackRejectedEmail } from './emails.ts';
 import { tracksProblems } from './problems.ts';
 import type { TrackStore } from './track-store.ts';
@@ -19,7 +20,7 @@ export interface ReviewDeps {
   readonly audit: AuditService;
   readonly email: EmailService;
   readonly logger: Logger;
-  readonly emit: <H extends HookRef<unknown>>(hook: H, payload: PayloadOf<H>, options?: EmitOptions) => void;
+  readonly emit: Emit;
 }
 
 export type Review = { readonly decision: 'approved'; readonly reason: string | null } | { readonly decision: 'rejected'; readonly reason: string };

@@ -4,8 +4,8 @@ import { requiresRole } from '../auth/contract.ts';
 import { rateLimit } from '../ratelimit/contract.ts';
 import { isAdmin, notFound, requireOwner, visibleTrack } from './access.ts';
 import type { TracksRouteContext } from './context.ts';
-import { tracksHooks } from './contract.ts';
 import { tracksProblems } from './problems.ts';
+import { deleteTrack } from './removal.ts';
 import { reviewTrack, type Review } from './review.ts';
 import { ApproveBody, ListPosition, ListQuery, RejectBody, Track, TrackPage, TrackPatch } from './schemas.ts';
 import { EXTENSIONS } from './sniff.ts';
@@ -130,20 +130,8 @@ export function registerTracksRoutes(router: PluginRouter, ctx: TracksRouteConte
       const principal = await ctx.services.auth.requireUser(http);
       const id = http.params.id!;
       requireOwner(principal, await visibleTrack(ctx, http, principal, id));
-      const { uploadDeps } = ctx.state;
-      const removed = await uploadDeps.db.transactional(async (em) => {
-        const row = await ctx.state.store.remove(em, id, principal.user.id);
-        if (row) uploadDeps.emit(tracksHooks.deleted, { trackId: id, artistId: row.track.artistId }, { em });
-        return row;
-      });
+      const removed = await deleteTrack(ctx.state.removalDeps, id, principal.user.id);
       if (!removed) throw await whyNot(ctx, http, id, 'deleted');
-      // After the commit: a row never points at a missing object. A failed removal leaves an
-      // unreferenced object, which is logged with its key.
-      try {
-        await ctx.services.storage.delete(removed.storageKey);
-      } catch (err) {
-        uploadDeps.logger.error({ err, key: removed.storageKey, trackId: id }, 'tracks: could not remove the audio of a deleted track');
-      }
       http.status = 204;
     },
   );
@@ -205,5 +193,7 @@ async function whyNot(ctx: TracksRouteContext, http: HttpContext<unknown>, id: s
 /** `attachment` with the track's title as the file name: an ASCII fallback and the UTF-8 original. */
 function attachment(title: string, extension: string): string {
   const ascii = title.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 100).trim() || 'track';
-  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${title}.${extension}`)}`;
+  // RFC 8187 value-chars: encodeURIComponent leaves ' ( ) * unescaped, which are not attr-chars.
+  const encoded = encodeURIComponent(`${title}.${extension}`).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encoded}`;
 }

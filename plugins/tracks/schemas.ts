@@ -26,7 +26,7 @@ export const Isrc = v.pipe(
   v.regex(/^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$/, 'must be an ISRC: CCXXXYYNNNNN (country, registrant, year, number), hyphens allowed'),
 );
 
-/** A calendar date, `YYYY-MM-DD`, that exists (no 2025-02-30). */
+/** A calendar date, `YYYY-MM-DD`, that exists (no 2025-02-30), in years a release can have. */
 const CalendarDate = v.pipe(
   v.string(),
   v.isoDate('must be a date, YYYY-MM-DD'),
@@ -34,6 +34,9 @@ const CalendarDate = v.pipe(
     const d = new Date(`${s}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'must be a date that exists'),
+  // Recorded sound starts in the 1850s; anything far before or after is a typo (and year 0, which
+  // PostgreSQL does not have, would be a 500).
+  v.check((s) => s >= '1850-01-01' && s <= '2199-12-31', 'must be a date between 1850 and 2199'),
 );
 
 const fields = {
@@ -82,8 +85,6 @@ const Reason = v.pipe(v.string(), multiline(), v.trim(), v.minLength(1, 'is requ
 // Optional as a whole: an approval needs no reason, so a client may send no body at all.
 export const ApproveBody = v.optional(v.object({ reason: v.optional(Reason) }));
 export const RejectBody = v.object({ reason: Reason });
-
-export const TrackIdParams = v.object({ id: v.string() });
 
 export const ListQuery = v.object({
   ...paginationQuery,

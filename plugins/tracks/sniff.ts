@@ -1,7 +1,8 @@
 /**
  * What kind of audio a file is, from its first bytes only (never the client's Content-Type or file
  * name, which say what the client believes, not what the bytes are). Pure functions over a byte
- * prefix: the streaming side (audio-stream.ts) feeds them and decides when to stop looking.
+ * prefix: the streaming side (sniff-stream.ts) feeds them and decides when to stop looking; the
+ * format's inspector (inspect/) then checks the rest of the file as it streams.
  *
  * - WAV: `RIFF`, `RF64` (EBU Tech 3306) or `BW64` (ITU-R BS.2088), then `WAVE` at offset 8.
  * - AIFF: `FORM`, then `AIFF` or `AIFC` at offset 8.
@@ -9,8 +10,9 @@
  * - MP3: an MPEG audio frame header (sync, version, layer, bitrate, sample rate all valid) whose
  *   successor frame, when the prefix reaches it, starts where the first frame's length says; or
  *   an ID3v2 tag first, after which the same frame test applies where the tag ends (the tag may be
- *   megabytes of cover art: the stream keeps going while it passes, see audio-stream.ts).
+ *   megabytes of cover art: the stream keeps going while it passes, see inspect/mp3.ts).
  */
+import { ascii } from './bytes.ts';
 import type { TrackFormat } from './contract.ts';
 
 export const CONTENT_TYPES: Readonly<Record<TrackFormat, string>> = Object.freeze({
@@ -33,11 +35,6 @@ export type Sniffed =
 /** Bytes that decide every container but MP3 (whose second frame may lie further). */
 export const HEADER_BYTES = 12;
 
-const ascii = (bytes: Uint8Array, at: number, text: string): boolean => {
-  if (bytes.length < at + text.length) return false;
-  for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
-  return true;
-};
 
 /**
  * The verdict on `head`, the first bytes of the file. `ended` says there are no more bytes: an
@@ -79,10 +76,23 @@ const BITRATES: Readonly<Record<string, readonly number[]>> = {
 };
 const SAMPLE_RATES: Readonly<Record<number, readonly number[]>> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
 
-/** The length in bytes of the MPEG audio frame whose header starts at `at`, or undefined if none does. */
-export function mpegFrameBytes(bytes: Uint8Array, at: number): number | undefined {
+/** What an MPEG audio frame header says. */
+export interface MpegFrame {
+  /** The frame's length in bytes, header included. */
+  readonly bytes: number;
+  /** Samples per channel the frame decodes to. */
+  readonly samples: number;
+  readonly sampleRate: number;
+  readonly mpeg1: boolean;
+  readonly mono: boolean;
+  /** Version, layer and rate bits: frames of one stream share them. */
+  readonly kind: number;
+}
+
+/** The MPEG audio frame header at `at` of `bytes`, or undefined when there is none there. */
+export function mpegFrame(bytes: Uint8Array, at: number): MpegFrame | undefined {
   if (bytes.length < at + 4) return undefined;
-  const [b0, b1, b2] = [bytes[at]!, bytes[at + 1]!, bytes[at + 2]!];
+  const [b0, b1, b2, b3] = [bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!];
   if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0) return undefined;
   const versionBits = (b1 >> 3) & 0b11; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5, 1: reserved
   const layerBits = (b1 >> 1) & 0b11; // 3: layer I, 2: layer II, 1: layer III, 0: reserved
@@ -90,23 +100,28 @@ export function mpegFrameBytes(bytes: Uint8Array, at: number): number | undefine
   const rateIndex = (b2 >> 2) & 0b11;
   if (versionBits === 1 || layerBits === 0 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return undefined;
   const layer = 4 - layerBits;
-  const kbps = BITRATES[`${versionBits === 3 ? 1 : 2}-${layer}`]![bitrateIndex]!;
+  const mpeg1 = versionBits === 3;
+  const kbps = BITRATES[`${mpeg1 ? 1 : 2}-${layer}`]![bitrateIndex]!;
   const sampleRate = SAMPLE_RATES[versionBits]![rateIndex]!;
   const padding = (b2 >> 1) & 1;
-  if (layer === 1) return (Math.floor((12 * kbps * 1000) / sampleRate) + padding) * 4;
-  const samplesPerByte = layer === 3 && versionBits !== 3 ? 72 : 144;
-  return Math.floor((samplesPerByte * kbps * 1000) / sampleRate) + padding;
+  const samples = layer === 1 ? 384 : layer === 3 && !mpeg1 ? 576 : 1152;
+  const length = layer === 1 ? (Math.floor((12 * kbps * 1000) / sampleRate) + padding) * 4 : Math.floor(((samples / 8) * kbps * 1000) / sampleRate) + padding;
+  return { bytes: length, samples, sampleRate, mpeg1, mono: b3 >> 6 === 3, kind: (b1 & 0x1e) | (rateIndex << 5) };
 }
+
+/** The length in bytes of the MPEG audio frame whose header starts at `at`, or undefined if none does. */
+export const mpegFrameBytes = (bytes: Uint8Array, at: number): number | undefined => mpegFrame(bytes, at)?.bytes;
 
 /**
  * An MPEG audio stream starting at `at` of `bytes`: a valid frame header, and the next frame's
  * header where its length says (random bytes pass the first test one time in a few thousand, the
- * pair almost never). A file that ends within its first frame passes on the first header alone.
+ * pair almost never). A file that ends before its second frame header is refused.
  */
 export function sniffMpegFrames(bytes: Uint8Array, at: number, ended: boolean): Sniffed {
   const length = mpegFrameBytes(bytes, at);
   if (length === undefined) return bytes.length < at + 4 && !ended ? { kind: 'more', atLeast: at + 4 } : { kind: 'unknown' };
   const next = at + length;
   if (bytes.length >= next + 4) return mpegFrameBytes(bytes, next) === undefined ? { kind: 'unknown' } : { kind: 'format', format: 'mp3' };
-  return ended ? { kind: 'format', format: 'mp3' } : { kind: 'more', atLeast: next + 4 };
+  // A file that ends before a second frame is not a recording anyone would submit.
+  return ended ? { kind: 'unknown' } : { kind: 'more', atLeast: next + 4 };
 }

@@ -1,7 +1,7 @@
 /**
  * `POST /v1/tracks`: a multipart body with a `metadata` part (JSON) and an `audio` file part, in
- * either order. The audio streams through format sniffing (sniff-stream.ts), the duration tap
- * (duration-tap.ts) and the storage service (SHA-256, byte limit, checksum) as it arrives; the row
+ * either order. The audio streams through format sniffing and inspection (sniff-stream.ts) and
+ * the storage service (SHA-256, byte limit, checksum) as it arrives; the row
  * is inserted only once the whole body has been read and stored.
  *
  * Nothing is left behind on any failure: bad metadata sent first is refused before a byte of audio
@@ -12,10 +12,11 @@
  */
 import * as v from 'valibot';
 import { v7 as uuidv7 } from 'uuid';
-import { coreProblems, type Database, type EmitOptions, type FieldError, type HookRef, type HttpContext, type Logger, type MultipartBody, type PayloadOf } from '../../core/index.ts';
+import { coreProblems, type Database, type FieldError, type HttpContext, type Logger, type MultipartBody } from '../../core/index.ts';
 import type { StorageService, StoredObject } from '../storage/contract.ts';
 import { tracksHooks, type Track, type TrackFormat } from './contract.ts';
-import { tapDuration } from './duration-tap.ts';
+import type { Emit } from './emit.ts';
+import { removeObject } from './removal.ts';
 import { TrackMetadata } from './schemas.ts';
 import { CONTENT_TYPES, EXTENSIONS } from './sniff.ts';
 import { sniffAudio } from './sniff-stream.ts';
@@ -32,7 +33,7 @@ export interface UploadDeps {
   readonly storage: StorageService;
   readonly logger: Logger;
   readonly maxBytes: number;
-  readonly emit: <H extends HookRef<unknown>>(hook: H, payload: PayloadOf<H>, options?: EmitOptions) => void;
+  readonly emit: Emit;
 }
 
 interface StoredAudio extends StoredObject {
@@ -64,8 +65,8 @@ export async function receiveTrack(deps: UploadDeps, http: HttpContext<Multipart
     if (metadata === undefined) throw invalid('metadata', 'is required (a JSON text part)');
     if (audio === undefined) throw invalid('audio', 'is required (a file part)');
     const [meta, object] = [metadata, audio];
-    return await deps.db.transactional(async (em) => {
-      const { track } = await deps.store.insert(em, {
+    const track = await deps.db.transactional(async (em) => {
+      const { track: inserted } = await deps.store.insert(em, {
         id: uuidv7(),
         artistId,
         metadata: meta,
@@ -78,15 +79,28 @@ export async function receiveTrack(deps: UploadDeps, http: HttpContext<Multipart
       });
       // The route may have answered already (its time budget, a client gone): then this upload
       // failed as far as the client knows, and nothing of it may stay.
-      if (http.state.signal.aborted) throw http.state.signal.reason ?? coreProblems.request_timeout('The upload was cut off.');
-      deps.emit(tracksHooks.submitted, { trackId: track.id, artistId, format: track.format, sizeBytes: track.sizeBytes }, { em });
-      return track;
+      if (http.state.signal.aborted) throw cutOff(http);
+      deps.emit(tracksHooks.submitted, { trackId: inserted.id, artistId, format: inserted.format, sizeBytes: inserted.sizeBytes }, { em });
+      return inserted;
     });
+    // The answer may also have been cut while the commit ran: undo it (the submitted hook has
+    // gone out by then; listeners see a track.deleted right after).
+    if (http.state.signal.aborted) {
+      const undone = await deps.db.transactional(async (em) => {
+        const row = await deps.store.remove(em, track.id, artistId);
+        if (row) deps.emit(tracksHooks.deleted, { trackId: track.id, artistId }, { em });
+        return row;
+      });
+      if (undone) throw cutOff(http);
+    }
+    return track;
   } catch (err) {
-    if (audio !== undefined) await removeObject(deps, audio.key);
+    if (audio !== undefined) await removeObject(deps, audio.key, 'a failed upload');
     throw err;
   }
 }
+
+const cutOff = (http: HttpContext<unknown>): unknown => http.state.signal.reason ?? coreProblems.request_timeout('The upload was cut off.');
 
 async function storeAudio(
   deps: UploadDeps,
@@ -95,21 +109,11 @@ async function storeAudio(
   expectedSha256: string | undefined,
   signal: AbortSignal,
 ): Promise<StoredAudio> {
-  const { format, head, stream } = await sniffAudio(file);
+  const { format, stream, durationSeconds } = await sniffAudio(file);
   const contentType = CONTENT_TYPES[format];
-  const duration = tapDuration(stream, format, head, deps.logger);
   const key = deps.storage.newKey(`tracks/${artistId.toLowerCase()}`, EXTENSIONS[format]);
-  const object = await deps.storage.put(duration.stream, { key, contentType, visibility: 'private', maxBytes: deps.maxBytes, expectedSha256, signal });
-  return { ...object, format, contentType, durationSeconds: await duration.seconds() };
-}
-
-async function removeObject(deps: UploadDeps, key: string): Promise<void> {
-  try {
-    await deps.storage.delete(key);
-  } catch (err) {
-    // The one thing left behind: say where, so an operator can remove it.
-    deps.logger.error({ err, key }, 'tracks: could not remove the object of a failed upload');
-  }
+  const object = await deps.storage.put(stream, { key, contentType, visibility: 'private', maxBytes: deps.maxBytes, expectedSha256, signal });
+  return { ...object, format, contentType, durationSeconds: durationSeconds() };
 }
 
 /** The announced SHA-256 of the audio, lower case; 422 when the header is there but is not 64 hex digits. */
@@ -152,7 +156,8 @@ async function readText(stream: ReadableStream<Uint8Array>, name: string): Promi
     size += value.byteLength;
     if (size > MAX_METADATA_BYTES) {
       await reader.cancel().catch(() => {});
-      throw invalid(name, `must be at most ${MAX_METADATA_BYTES} bytes`);
+      // As for a text field over its limit (the core's maxFieldBytes): 413.
+      throw coreProblems.payload_too_large(`The part "${name}" may be at most ${MAX_METADATA_BYTES} bytes.`, { headers: { Connection: 'close' } });
     }
     chunks.push(value);
   }
