@@ -91,8 +91,9 @@ describe('tracks: sniffing and inspection', () => {
     streaminfo.fill(0, 21, 26); // total samples 0: "unknown"
     streaminfo[21] = streaminfo[21]! & 0xf0;
     const comments = Buffer.alloc(16 * 1024 * 1024 - 1, 0x41);
-    const block = Buffer.concat([Buffer.from([0x84, 0xff, 0xff, 0xff]), comments]);
-    const result = await inspect(Buffer.concat([streaminfo, block]));
+    const block = Buffer.concat([Buffer.from([0x84, 0xff, 0xff, 0xff]), comments]); // last block, VORBIS_COMMENT
+    const frames = audioFile('flac', { seconds: 1 }).subarray(42);
+    const result = await inspect(Buffer.concat([streaminfo, block, frames]));
     assert.ok(!(result instanceof HttpProblem), String(result));
     assert.equal(result.format, 'flac');
     assert.equal(result.duration, null);
@@ -123,12 +124,48 @@ describe('tracks: sniffing and inspection', () => {
     refused(await inspect(Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x00]), ascii('<html>hello</html>')])), /WAV, AIFF, FLAC or MP3/);
     refused(await inspect(Buffer.concat([ascii('RIFF'), u32le(4), ascii('WAVE')])), /no fmt and data/);
     refused(await inspect(Buffer.concat([ascii('FORM'), u32be(4), ascii('AIFF')])), /no COMM/);
-    refused(await inspect(ascii('fLaC')), /STREAMINFO/);
+    refused(await inspect(ascii('fLaC')), /first audio frame/);
     refused(await inspect(Buffer.concat([ascii('fLaC'), randomBytes(100)])), /STREAMINFO/);
     // An ID3 tag followed by nothing, by one frame header, or by 64 KiB + 1 of zeros.
     const tag = audioFile('mp3', { id3Bytes: 1024, seconds: 1 }).subarray(0, 1024);
     refused(await inspect(tag), /no MPEG audio frames/);
     refused(await inspect(Buffer.concat([tag, Buffer.from([0xff, 0xfb, 0x90, 0x00])])), /MPEG/);
     refused(await inspect(Buffer.concat([tag, Buffer.alloc(64 * 1024 + 1), audioFile('mp3')]), 1024), /padding/);
+  });
+
+  it('refuses what only looks like audio and never trusts a stated length beyond the audio held', async () => {
+    // MP3: a Xing header claiming 2^32-1 frames in a two-frame file; frames followed by 5 MB of junk.
+    const mp3 = Buffer.from(audioFile('mp3', { seconds: 1 }));
+    const two = Buffer.from(mp3.subarray(0, 417 + 418));
+    two.write('Xing', 4 + 32, 'latin1');
+    two.writeUInt32BE(1, 4 + 36);
+    two.writeUInt32BE(0xffffffff, 4 + 40);
+    const xing = await inspect(two);
+    assert.ok(!(xing instanceof HttpProblem) && xing.duration! < 0.1, `one audio frame, not years: ${JSON.stringify(xing)}`);
+    refused(await inspect(Buffer.concat([mp3, Buffer.alloc(5 * 1024 * 1024, 0x41)])), /not MPEG frames after the audio/);
+    // FLAC: STREAMINFO and no frame after it.
+    const flac = Buffer.from(audioFile('flac', { seconds: 1 }));
+    refused(await inspect(Buffer.concat([flac.subarray(0, 42), Buffer.alloc(1024 * 1024, 0x41)])), /no audio frame/);
+    // WAV: a fmt with no channels; a byte rate that is not rate × block align.
+    const wav = audioFile('wav', { seconds: 1 });
+    const fmt = Buffer.from(wav).indexOf('fmt ');
+    const noChannels = Buffer.from(wav);
+    noChannels.writeUInt16LE(0, fmt + 8 + 2);
+    refused(await inspect(noChannels), /no channels/);
+    const fastRate = Buffer.from(wav);
+    fastRate.writeUInt32LE(1, fmt + 8 + 8);
+    refused(await inspect(fastRate), /byte rate/);
+    // WAV: a data size of 0 (never finalised) runs to the end of the file.
+    const open = Buffer.from(wav);
+    open.writeUInt32LE(0, open.indexOf('data') + 4);
+    const unfinished = await inspect(open);
+    assert.ok(!(unfinished instanceof HttpProblem) && Math.abs(unfinished.duration! - 1) < 0.01, JSON.stringify(unfinished));
+    // AIFF: frames announced without any SSND; a sample rate of 0.001 Hz.
+    const aiff = Buffer.from(audioFile('aiff', { seconds: 1 }));
+    const ssnd = aiff.indexOf('SSND');
+    refused(await inspect(aiff.subarray(0, ssnd)), /no SSND/);
+    const slow = Buffer.from(aiff);
+    slow.set([0x3f, 0xf5, 0x83, 0x12, 0x6e, 0x97, 0x8d, 0x4f, 0xe0, 0x00], aiff.indexOf('COMM') + 8 + 8); // 0.001 as an 80-bit float
+    refused(await inspect(slow), /plausible sample rate/);
   });
 });

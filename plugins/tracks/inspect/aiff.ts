@@ -10,8 +10,8 @@ import { FieldReader } from './field-reader.ts';
 import { invalid, seconds, type Inspector, type Verdict } from './inspector.ts';
 
 const MAX_CHUNKS = 1000;
-/** AIFC compression types whose frames are channels × bytes per sample (big- or little-endian PCM). */
-const PCM = new Set(['NONE', 'sowt', 'twos', 'in24', 'in32', 'raw ']);
+/** AIFC compression types whose frames are channels × bytes per sample (PCM and float). */
+const PCM = new Set(['NONE', 'sowt', 'twos', 'in24', 'in32', 'raw ', 'fl32', 'FL32', 'fl64', 'FL64']);
 
 interface Comm {
   readonly channels: number;
@@ -30,6 +30,8 @@ export class AiffInspector extends FieldReader implements Inspector {
   private chunks = 0;
   private step: 'header' | 'chunk' | 'comm' = 'header';
   private next = 0;
+  /** Where the FORM chunk ends: bytes after it (trailing junk) are not chunks of this file. */
+  private formEnd = Number.POSITIVE_INFINITY;
 
   constructor() {
     super();
@@ -42,6 +44,7 @@ export class AiffInspector extends FieldReader implements Inspector {
       case 'header':
         this.aifc = ascii(bytes, 8, 'AIFC');
         if (!ascii(bytes, 0, 'FORM') || !(this.aifc || ascii(bytes, 8, 'AIFF'))) return this.fail('no FORM/AIFF header');
+        this.formEnd = 8 + v.getUint32(4, false);
         return this.chunkAt(12);
       case 'chunk': {
         const size = v.getUint32(4, false);
@@ -64,7 +67,8 @@ export class AiffInspector extends FieldReader implements Inspector {
         const rate = extended80(bytes.subarray(8, 18));
         const compression = this.aifc ? String.fromCharCode(...bytes.subarray(18, 22)) : 'NONE';
         this.comm = { channels: v.getUint16(0, false), frames: v.getUint32(2, false), sampleBits: v.getUint16(6, false), rate, pcm: PCM.has(compression) };
-        if (!(rate > 0) || this.comm.channels === 0) return this.fail('the COMM chunk gives no channels or no sample rate');
+        if (!(rate >= 1 && rate <= 1_000_000) || this.comm.channels === 0) return this.fail('the COMM chunk gives no channels or no plausible sample rate');
+        if (this.comm.pcm && !(this.comm.sampleBits >= 1 && this.comm.sampleBits <= 64)) return this.fail('the COMM chunk gives no plausible sample size');
         return this.chunkAt(this.next);
       }
     }
@@ -79,8 +83,9 @@ export class AiffInspector extends FieldReader implements Inspector {
     if (this.failure !== undefined) return invalid(this.failure);
     const comm = this.comm;
     if (comm === undefined) return invalid('no COMM chunk');
+    if (comm.frames > 0 && this.ssndStart === undefined) return invalid('no SSND chunk for the sample frames COMM announces');
     let frames = comm.frames;
-    if (comm.pcm && comm.sampleBits > 0) {
+    if (comm.pcm) {
       const frameBytes = comm.channels * Math.ceil(comm.sampleBits / 8);
       const held = this.ssndStart === undefined ? 0 : Math.max(0, Math.min(this.ssndEnd, this.length) - this.ssndStart);
       frames = Math.min(frames, Math.floor(held / frameBytes));
@@ -89,6 +94,8 @@ export class AiffInspector extends FieldReader implements Inspector {
   }
 
   private chunkAt(at: number): void {
+    // The FORM is over (a sensible size only: some writers leave it wrong, then every chunk counts).
+    if (at + 8 > this.formEnd && this.formEnd > 12) return this.done();
     this.step = 'chunk';
     this.want(at, 8);
   }

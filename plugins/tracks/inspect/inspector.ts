@@ -19,6 +19,9 @@ export interface Inspector {
 }
 
 /** Seconds to the millisecond, or null for what is not a duration. */
-export const seconds = (value: number): number | null => (Number.isFinite(value) && value > 0 ? Math.round(value * 1000) / 1000 : null);
+export const seconds = (value: number): number | null => {
+  const rounded = Number.isFinite(value) ? Math.round(value * 1000) / 1000 : 0;
+  return rounded > 0 ? rounded : null;
+};
 
 export const invalid = (reason: string): Extract<Verdict, { valid: false }> => ({ valid: false, reason });

@@ -3,16 +3,19 @@
  * zero padding after them (up to 64 KiB), then MPEG audio frames, each starting where the last
  * one's length says. Valid with at least two consecutive frames; frames are counted until the
  * first byte that does not start another one of the same kind (an ID3v1 or APE tag at the end).
- * The duration is the frame count of a Xing/Info or VBRI header in the first frame when there is
- * one (a VBR file's own count), else the frames counted × samples per frame ÷ the sample rate.
+ * At most 128 KiB may follow the frames. The duration is the audio frames counted × samples per
+ * frame ÷ the sample rate (a Xing/Info or VBRI header frame is silent and not counted; its own
+ * frame count is not trusted).
  */
-import { ascii, view } from '../bytes.ts';
+import { ascii } from '../bytes.ts';
 import { id3TagBytes, mpegFrame, type MpegFrame } from '../sniff.ts';
 import { FieldReader } from './field-reader.ts';
 import { invalid, seconds, type Inspector, type Verdict } from './inspector.ts';
 
 const MAX_TAGS = 4;
 const MAX_PADDING = 64 * 1024;
+/** What may follow the last frame (ID3v1, APE, Lyrics tags): more is not the end of an MP3. */
+const MAX_TRAILER = 128 * 1024;
 /** Enough of the first frame for a Xing/Info header (after up to 32 bytes of side info) or VBRI. */
 const FIRST_FRAME_BYTES = 4 + 36 + 18;
 
@@ -23,7 +26,10 @@ export class Mp3Inspector extends FieldReader implements Inspector {
   private first: MpegFrame | undefined;
   private frames = 0;
   private samples = 0;
-  private statedFrames: number | undefined;
+  /** The first frame is a Xing/Info or VBRI header: silent, not audio. */
+  private headerFrame = false;
+  /** Where the frames stopped, when something else followed them. */
+  private stoppedAt: number | undefined;
   private step: 'probe' | 'tag' | 'first' | 'frame' = 'probe';
 
   constructor() {
@@ -42,7 +48,7 @@ export class Mp3Inspector extends FieldReader implements Inspector {
       }
       case 'first': {
         const frame = mpegFrame(bytes, 0)!;
-        this.statedFrames = statedFrameCount(bytes, frame);
+        this.headerFrame = hasInfoHeader(bytes, frame);
         return this.count(frame, at);
       }
       case 'frame': {
@@ -50,6 +56,7 @@ export class Mp3Inspector extends FieldReader implements Inspector {
         // Not another frame of this stream: the audio has ended (a trailing tag, or junk).
         if (frame === undefined || frame.kind !== this.first!.kind) {
           if (this.frames < 2) return this.fail('the first MPEG frame is not followed by another');
+          this.stoppedAt = at;
           return this.done();
         }
         return this.count(frame, at);
@@ -99,8 +106,12 @@ export class Mp3Inspector extends FieldReader implements Inspector {
     if (this.failure !== undefined) return invalid(this.failure);
     // The last frame may be cut short by the end of the file: it is counted, as players play it.
     if (this.frames < 2) return invalid(this.first ? 'only one MPEG audio frame' : 'no MPEG audio frames');
+    if (this.stoppedAt !== undefined && this.length - this.stoppedAt > MAX_TRAILER) {
+      return invalid(`more than ${MAX_TRAILER} bytes that are not MPEG frames after the audio`);
+    }
     const first = this.first!;
-    const samples = this.statedFrames !== undefined ? this.statedFrames * first.samples : this.samples;
+    // Every frame was counted: a header's own count (a VBR file's) is not needed, nor trusted.
+    const samples = this.headerFrame ? this.samples - first.samples : this.samples;
     return { valid: true, durationSeconds: seconds(samples / first.sampleRate) };
   }
 
@@ -110,14 +121,8 @@ export class Mp3Inspector extends FieldReader implements Inspector {
   }
 }
 
-/** The frame count of a Xing/Info (after the side information) or VBRI (at 36) header, if any. */
-function statedFrameCount(bytes: Uint8Array, frame: MpegFrame): number | undefined {
+/** Whether the first frame is a Xing/Info header (after the side information) or a VBRI header (at 36). */
+function hasInfoHeader(bytes: Uint8Array, frame: MpegFrame): boolean {
   const xing = 4 + (frame.mpeg1 ? (frame.mono ? 17 : 32) : frame.mono ? 9 : 17);
-  const v = view(bytes);
-  if ((ascii(bytes, xing, 'Xing') || ascii(bytes, xing, 'Info')) && bytes.length >= xing + 12) {
-    const flags = v.getUint32(xing + 4, false);
-    return flags & 1 ? v.getUint32(xing + 8, false) : undefined;
-  }
-  if (ascii(bytes, 36, 'VBRI') && bytes.length >= 36 + 18) return v.getUint32(36 + 14, false);
-  return undefined;
+  return ascii(bytes, xing, 'Xing') || ascii(bytes, xing, 'Info') || ascii(bytes, 36, 'VBRI');
 }

@@ -12,6 +12,8 @@ import { invalid, seconds, type Inspector, type Verdict } from './inspector.ts';
 /** More chunks than this before `data` is not a WAV anyone made. */
 const MAX_CHUNKS = 1000;
 const RF64_SIZE = 0xffffffff;
+/** Format tags whose byte rate follows from rate × block align: PCM, IEEE float, extensible. */
+const UNCOMPRESSED = new Set([0x0001, 0x0003, 0xfffe]);
 
 export class WavInspector extends FieldReader implements Inspector {
   private failure: string | undefined;
@@ -41,11 +43,15 @@ export class WavInspector extends FieldReader implements Inspector {
         if (++this.chunks > MAX_CHUNKS) return this.fail(`more than ${MAX_CHUNKS} chunks before the audio`);
         this.next = at + 8 + size + (size % 2);
         if (ascii(bytes, 0, 'ds64') && this.rf64) return this.field('ds64', at + 8, size >= 16 ? 16 : 0);
-        if (ascii(bytes, 0, 'fmt ')) return this.field('fmt', at + 8, size >= 16 ? 16 : 0);
+        // WAVEFORMAT is 14 bytes (PCMWAVEFORMAT 16, EXTENSIBLE 40): the fields read end at 14.
+        if (ascii(bytes, 0, 'fmt ')) return this.field('fmt', at + 8, size >= 14 ? 14 : 0);
         if (ascii(bytes, 0, 'data')) {
           if (this.byteRate === undefined) return this.fail('the data chunk comes before any fmt chunk');
           this.dataStart = at + 8;
-          this.dataSize = this.rf64 && size === RF64_SIZE ? (this.ds64DataSize ?? 0) : size;
+          // RF64 puts the size in ds64. A size of 0 (or RF64's placeholder without a ds64 that
+          // gives one) is a recording never finalised: its audio runs to the end, as players read it.
+          const declared = this.rf64 && size === RF64_SIZE ? (this.ds64DataSize ?? 0) : size;
+          this.dataSize = declared === 0 ? Number.POSITIVE_INFINITY : declared;
           return this.done();
         }
         return this.chunkAt(this.next);
@@ -54,11 +60,15 @@ export class WavInspector extends FieldReader implements Inspector {
         // riffSize (8 bytes), then dataSize (8 bytes), little-endian.
         this.ds64DataSize = Number(v.getBigUint64(8, true));
         return this.chunkAt(this.next);
-      case 'fmt':
-        // formatTag, channels, sampleRate, then the byte rate at offset 8.
-        this.byteRate = v.getUint32(8, true);
-        if (this.byteRate === 0) return this.fail('the fmt chunk gives a byte rate of 0');
+      case 'fmt': {
+        // formatTag, channels, sampleRate, byteRate, blockAlign.
+        const [tag, channels, rate, byteRate, blockAlign] = [v.getUint16(0, true), v.getUint16(2, true), v.getUint32(4, true), v.getUint32(8, true), v.getUint16(12, true)];
+        if (channels === 0 || rate === 0 || byteRate === 0 || blockAlign === 0) return this.fail('the fmt chunk gives no channels, rate or block size');
+        // Uncompressed audio (PCM, float, extensible) plays exactly rate × blockAlign bytes a second.
+        if (UNCOMPRESSED.has(tag) && byteRate !== rate * blockAlign) return this.fail('the fmt chunk\'s byte rate is not its rate × block size');
+        this.byteRate = byteRate;
         return this.chunkAt(this.next);
+      }
     }
   }
 
