@@ -46,6 +46,7 @@ export type { ParamsSchema, QuerySchema } from './http/plugin-router.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, page, paginationQuery, paginationQuerySchema } from './http/pagination.ts';
 export type { Page, PageOptions, PaginationQuery } from './http/pagination.ts';
 export { MAX_CURSOR_LENGTH, createCursorCodec, invalidCursor } from './http/cursor-codec.ts';
+export { decodeBase64Url, encodeBase64Url } from './http/base64url.ts';
 export type { CursorCodec, JsonValue } from './http/cursor-codec.ts';
 export { loadOrCreateKey } from './database/kernel-keys.ts';
 export type { SqlExecutor } from './database/kernel-keys.ts';

@@ -1,0 +1,48 @@
+/**
+ * Taxpayer identification numbers as a W-9 carries them: an SSN (individuals) or an EIN
+ * (businesses), nine digits either way. Validation follows the SSA's and the IRS's published
+ * rules, so typos are caught at the form, and masking shows only the last four digits.
+ */
+
+export type TinType = 'ssn' | 'ein';
+
+/** The nine digits of `input` (hyphens and spaces allowed), or undefined when it is not nine digits. */
+export function tinDigits(input: string): string | undefined {
+  const digits = input.replace(/[\s-]/g, '');
+  return /^\d{9}$/.test(digits) ? digits : undefined;
+}
+
+// EIN prefixes the IRS assigns (its campus and online codes); the others (00, 07–09, 17–19, 28, 29,
+// 49, 69, 70, 78, 79, 89, 96, 97) are never issued.
+const EIN_PREFIXES = new Set(
+  [
+    [1, 6],
+    [10, 16],
+    [20, 27],
+    [30, 39],
+    [40, 48],
+    [50, 68],
+    [71, 77],
+    [80, 88],
+    [90, 95],
+    [98, 99],
+  ].flatMap(([from, to]) => Array.from({ length: to! - from! + 1 }, (_, i) => from! + i)),
+);
+
+/** Why `digits` (nine digits) cannot be a TIN of `type`, or undefined when it can. */
+export function tinProblem(digits: string, type: TinType): string | undefined {
+  if (type === 'ssn') {
+    const [area, group, serial] = [Number(digits.slice(0, 3)), Number(digits.slice(3, 5)), Number(digits.slice(5))];
+    if (area === 0 || area === 666 || area >= 900) return 'is not a valid SSN (its first three digits cannot be 000, 666 or 900–999)';
+    if (group === 0) return 'is not a valid SSN (its middle two digits cannot be 00)';
+    if (serial === 0) return 'is not a valid SSN (its last four digits cannot be 0000)';
+    return undefined;
+  }
+  return EIN_PREFIXES.has(Number(digits.slice(0, 2))) ? undefined : 'is not a valid EIN (the IRS does not issue its first two digits)';
+}
+
+/** The TIN as a W-9 may be shown: `***-**-6789` (SSN) or `**-***6789` (EIN). */
+export function maskTin(digits: string, type: TinType): string {
+  const last4 = digits.slice(-4);
+  return type === 'ssn' ? `***-**-${last4}` : `**-***${last4}`;
+}
