@@ -128,7 +128,8 @@ async function writeRandomFile(path: string, size: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-function sha256sum(path: string): Promise<{ digest: string; seconds: number }> {
+/** Times coreutils' `sha256sum` on `path`: the baseline upload figures are ratios to. */
+export function sha256sum(path: string): Promise<{ digest: string; seconds: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('sha256sum', [path], { stdio: ['ignore', 'pipe', 'inherit'] });

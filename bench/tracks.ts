@@ -23,7 +23,7 @@
  * `npm run bench` runs it as one section; `node bench/tracks.ts` runs it alone. BENCH_TRACKS_MIB
  * changes the size; BENCH_TRACKS_CPU_PROF=<dir> runs the server with `--cpu-prof` into <dir>.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ import pg from 'pg';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
 import { audioStream, expectedDurationSeconds } from '../test/support/audio-fixtures.ts';
 import { SERVER_NODE_FLAGS } from './server-flags.ts';
+import { sha256sum } from './storage.ts';
 
 const MiB = 1024 * 1024;
 export const TRACKS_BENCH_BYTES = Number(process.env.BENCH_TRACKS_MIB ?? 1024) * MiB;
@@ -252,22 +253,6 @@ async function writeWav(path: string, size: number): Promise<void> {
     for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
   };
   await pipeline(chunks, createWriteStream(path));
-}
-
-function sha256sum(path: string): Promise<{ digest: string; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('sha256sum', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const digest = /^([0-9a-f]{64})\s/.exec(out)?.[1];
-      if (code !== 0 || !digest) reject(new Error(`sha256sum exited with ${code}: ${out}`));
-      else resolve({ digest, seconds });
-    });
-  });
 }
 
 /** A field of /proc/<pid>/status given in kB (VmRSS, VmHWM), in bytes. */

@@ -22,7 +22,6 @@ interface Comm {
 }
 
 export class AiffInspector extends FieldReader implements Inspector {
-  private failure: string | undefined;
   private aifc = false;
   private comm: Comm | undefined;
   private ssndStart: number | undefined;
@@ -74,10 +73,6 @@ export class AiffInspector extends FieldReader implements Inspector {
     }
   }
 
-  override push(chunk: Uint8Array): ReturnType<Inspector['push']> {
-    if (this.failure === undefined) super.push(chunk);
-    return this.failure === undefined ? undefined : invalid(this.failure);
-  }
 
   finish(): Verdict {
     if (this.failure !== undefined) return invalid(this.failure);
@@ -100,10 +95,6 @@ export class AiffInspector extends FieldReader implements Inspector {
     this.want(at, 8);
   }
 
-  private fail(reason: string): void {
-    this.failure = reason;
-    this.done();
-  }
 }
 
 /** An IEEE 754 80-bit extended float (big-endian), as AIFF stores its sample rate. */

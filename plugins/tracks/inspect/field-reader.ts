@@ -10,6 +10,8 @@
  * or the frame that starts there, however the client's chunks fell.
  */
 
+import { invalid, type Verdict } from './inspector.ts';
+
 export const LOOKBACK = 64;
 
 interface Wanted {
@@ -24,6 +26,8 @@ export abstract class FieldReader {
   private wanted: Wanted | undefined;
   /** The last bytes pushed (at most LOOKBACK), ending at `position`. */
   private tail: Uint8Array = new Uint8Array(0);
+  /** Why the file is not what it claims, once an inspector has found out. */
+  protected failure: string | undefined;
 
   /** Asks for `length` bytes at `at` (no earlier than LOOKBACK bytes before those not yet pushed). */
   protected want(at: number, length: number): void {
@@ -35,11 +39,22 @@ export abstract class FieldReader {
     this.wanted = undefined;
   }
 
+  /** The file is not what it claims: nothing more is read, and `push` says why from now on. */
+  protected fail(reason: string): void {
+    this.failure = reason;
+    this.done();
+  }
+
   /** The bytes asked for, once they have all passed; `at` is where they start. */
   protected abstract got(bytes: Uint8Array, at: number): void;
 
-  /** The next bytes of the file, in order. */
-  push(chunk: Uint8Array): void {
+  /** The next bytes of the file, in order; the refusal once the file is known to be invalid. */
+  push(chunk: Uint8Array): Extract<Verdict, { valid: false }> | undefined {
+    if (this.failure === undefined) this.read(chunk);
+    return this.failure === undefined ? undefined : invalid(this.failure);
+  }
+
+  private read(chunk: Uint8Array): void {
     const start = this.position;
     const end = start + chunk.byteLength;
     for (let w = this.wanted; w !== undefined; w = this.wanted) {

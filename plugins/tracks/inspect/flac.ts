@@ -54,17 +54,8 @@ export class FlacInspector extends FieldReader implements Inspector {
     this.want(next, last ? 2 : 4);
   }
 
-  override push(chunk: Uint8Array): ReturnType<Inspector['push']> {
-    if (this.verdict === undefined) super.push(chunk);
-    return this.verdict?.valid === false ? this.verdict : undefined;
-  }
-
   finish(): Verdict {
+    if (this.failure !== undefined) return invalid(this.failure);
     return this.verdict ?? invalid('the file ends before its first audio frame');
-  }
-
-  private fail(reason: string): void {
-    this.verdict = invalid(reason);
-    this.done();
   }
 }

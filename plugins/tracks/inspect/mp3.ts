@@ -20,7 +20,6 @@ const MAX_TRAILER = 128 * 1024;
 const FIRST_FRAME_BYTES = 4 + 36 + 18;
 
 export class Mp3Inspector extends FieldReader implements Inspector {
-  private failure: string | undefined;
   private tags = 0;
   private padding = 0;
   private first: MpegFrame | undefined;
@@ -97,10 +96,6 @@ export class Mp3Inspector extends FieldReader implements Inspector {
     this.want(at, 4);
   }
 
-  override push(chunk: Uint8Array): ReturnType<Inspector['push']> {
-    if (this.failure === undefined) super.push(chunk);
-    return this.failure === undefined ? undefined : invalid(this.failure);
-  }
 
   finish(): Verdict {
     if (this.failure !== undefined) return invalid(this.failure);
@@ -115,10 +110,6 @@ export class Mp3Inspector extends FieldReader implements Inspector {
     return { valid: true, durationSeconds: seconds(samples / first.sampleRate) };
   }
 
-  private fail(reason: string): void {
-    this.failure = reason;
-    this.done();
-  }
 }
 
 /** Whether the first frame is a Xing/Info header (after the side information) or a VBRI header (at 36). */

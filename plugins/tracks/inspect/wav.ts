@@ -16,7 +16,6 @@ const RF64_SIZE = 0xffffffff;
 const UNCOMPRESSED = new Set([0x0001, 0x0003, 0xfffe]);
 
 export class WavInspector extends FieldReader implements Inspector {
-  private failure: string | undefined;
   private rf64 = false;
   private ds64DataSize: number | undefined;
   private byteRate: number | undefined;
@@ -72,10 +71,6 @@ export class WavInspector extends FieldReader implements Inspector {
     }
   }
 
-  override push(chunk: Uint8Array): ReturnType<Inspector['push']> {
-    if (this.failure === undefined) super.push(chunk);
-    return this.failure === undefined ? undefined : invalid(this.failure);
-  }
 
   finish(): Verdict {
     if (this.failure !== undefined) return invalid(this.failure);
@@ -95,8 +90,4 @@ export class WavInspector extends FieldReader implements Inspector {
     this.want(at, length);
   }
 
-  private fail(reason: string): void {
-    this.failure = reason;
-    this.done();
-  }
 }
