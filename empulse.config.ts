@@ -14,6 +14,7 @@ import { openApiPlugin } from './plugins/openapi/index.ts';
 import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
 import { storagePlugin } from './plugins/storage/index.ts';
 import { tracksPlugin } from './plugins/tracks/index.ts';
+import { w9EncryptionPlugin } from './plugins/w9-encryption/index.ts';
 
 export default defineConfig({
   plugins: [
@@ -28,6 +29,7 @@ export default defineConfig({
     adminPlugin,
     artistsPlugin,
     tracksPlugin,
+    w9EncryptionPlugin,
   ],
   // Options go through configure(), e.g. configure(lockoutPlugin, { threshold: 5, lockSeconds: 900 }).
 });

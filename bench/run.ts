@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: throughput and latency of the full pipeline against a bare Koa baseline
  * measured in the same run, storage puts of a 1 GiB file (local disk and a real S3 peer, against
- * sha256sum of the same file: bench/storage.ts), a 1 GiB `POST /v1/tracks` (bench/tracks.ts), and
- * boot times on PostgreSQL and on the embedded database.
+ * sha256sum of the same file: bench/storage.ts), a 1 GiB `POST /v1/tracks` (bench/tracks.ts), W-9
+ * sealing and `rotate-keys` over 100,000 forms (bench/w9.ts), and boot times on PostgreSQL and on
+ * the embedded database.
  * Each server runs in its own process; autocannon drives it from this one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import { SERVER_NODE_FLAGS } from './server-flags.ts';
 import { benchStorage, printStorage } from './storage.ts';
 import { benchTracks, printTracks } from './tracks.ts';
 import { benchUpload } from './upload.ts';
+import { benchW9, printW9 } from './w9.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = 50;
@@ -109,6 +111,10 @@ async function main(): Promise<void> {
     // A 1 GiB WAV through POST /v1/tracks over loopback (its own server process and database),
     // against sha256sum of the same file, with the server's peak RSS.
     printTracks(await benchTracks());
+
+    // W-9 forms sealed and opened per second, and rotate-keys over 100,000 forms while writers
+    // replace forms (in this process, its own database).
+    printW9(await benchW9());
 
     console.log('\n| boot (the plugins of empulse.config.ts, all their migrations) | ms |');
     console.log('|---|---:|');

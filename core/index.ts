@@ -41,6 +41,7 @@ export { HttpProblem, coreProblems, defineProblems, problemType } from './http/p
 export type { DeclaredProblem, FieldError, ProblemBody, ProblemCatalogue, ProblemDefinition, ProblemInit } from './http/problem.ts';
 export type { HttpContext, RequestState } from './http/context.ts';
 export { multiline } from './http/control-characters.ts';
+export { issueMessage } from './http/issue-message.ts';
 export type { RawParams, RawQuery } from './http/context.ts';
 export type { ParamsSchema, QuerySchema } from './http/plugin-router.ts';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, page, paginationQuery, paginationQuerySchema } from './http/pagination.ts';

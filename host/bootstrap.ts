@@ -22,9 +22,17 @@ export interface Bootstrapped {
 
 export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger): Promise<Bootstrapped> {
   const { settings, problems } = hostSettings(hostEnv, cwd);
-  const env = withDevelopmentSecrets(hostEnv, settings.mode, settings.dataDir);
+  const secrets = withDevelopmentSecrets(hostEnv, settings.mode, settings.dataDir);
+  const env = secrets.env;
   const host = logger ? undefined : createHostLogger(settings.logLevel);
   const log = logger ?? host!.logger;
+  if (secrets.created.length > 0) {
+    // Said once, when made: what they protect (development W-9 forms, sessions) dies with the file.
+    log.warn(
+      { secrets: secrets.created, file: secrets.file },
+      `development: generated ${secrets.created.join(', ')} and kept them in ${secrets.file}; production must set its own`,
+    );
+  }
   const config = await loadConfig(cwd, env);
   let kernel: Kernel | undefined;
   try {

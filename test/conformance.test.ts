@@ -20,6 +20,7 @@ import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
 import { tracksPlugin } from '../plugins/tracks/index.ts';
+import { w9EncryptionPlugin } from '../plugins/w9-encryption/index.ts';
 
 const outboxDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-'));
 const storageDir = mkdtempSync(join(tmpdir(), 'empulse-conformance-storage-'));
@@ -44,3 +45,4 @@ pluginConformance(adminPlugin, { dependencies: [authPlugin, auditPlugin, lockout
 pluginConformance(artistsPlugin, { dependencies: [authPlugin, auditPlugin, email], env });
 const storage = configure(storagePlugin, { driver: 'local', dir: storageDir, signingKey: 'conformance-storage-signing-key-0123456789-abcdef' });
 pluginConformance(tracksPlugin, { dependencies: [authPlugin, auditPlugin, email, artistsPlugin, storage], env });
+pluginConformance(w9EncryptionPlugin, { dependencies: [authPlugin, auditPlugin, email], env });

@@ -18,6 +18,7 @@ import { adminPlugin } from '../plugins/admin/index.ts';
 import { artistsPlugin } from '../plugins/artists/index.ts';
 import { auditPlugin } from '../plugins/audit/index.ts';
 import { tracksPlugin } from '../plugins/tracks/index.ts';
+import { w9EncryptionPlugin } from '../plugins/w9-encryption/index.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
 import { projectPath } from './support/paths.ts';
 
@@ -225,6 +226,7 @@ describe('openapi: the document of every built-in plugin', () => {
         adminPlugin,
         artistsPlugin,
         tracksPlugin,
+        w9EncryptionPlugin,
       ],
       env: { JWT_SECRET },
     });

@@ -125,6 +125,15 @@ describe('query and params schemas', () => {
     assert.deepEqual(ok.json(), { id: 7, name: 'Seven' });
   });
 
+  it('never quotes the value received in a message: valibot default messages lose their "but received …"', async () => {
+    // A secret typed into the wrong field (a number where text belongs) must not come back.
+    const body = expectProblem(await t.inject({ method: 'POST', url: '/v1/catalog/items/7', payload: { name: 123456789 } }), 422, 'validation_failed');
+    assert.deepEqual(body.errors, [{ path: 'name', message: 'Invalid type: Expected string' }]);
+    const raw = await t.inject({ method: 'POST', url: '/v1/catalog/items/7', payload: { name: ['s3cret-in-an-array'] } });
+    assert.ok(!raw.body.includes('s3cret'), raw.body);
+    assert.ok(!raw.body.includes('received'), raw.body);
+  });
+
   it('passes the raw query and params to routes without schemas', async () => {
     const res = await get('/v1/catalog/raw/caf%C3%A9?q=hello%20world&q=2&x=');
     assert.equal(res.statusCode, 200, res.body);

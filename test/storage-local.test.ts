@@ -675,23 +675,31 @@ export default defineConfig({ plugins: [healthPlugin, storagePlugin] });
     assert.ok(problemsOf({ AWS_S3_BUCKET: 'masters' }).some((p) => p.startsWith('AWS_ACCESS_KEY_ID')));
   });
 
-  it('development secrets: STORAGE_SIGNING_KEY is generated once into DATA_DIR, never in production', async () => {
+  it('development secrets: STORAGE_SIGNING_KEY and the W-9 keys are generated once into DATA_DIR, never in production', async () => {
     const dataDir = join(await scratchDir(), 'data');
     const first = withDevelopmentSecrets({}, 'development', dataDir);
-    assert.match(first.STORAGE_SIGNING_KEY ?? '', /^[A-Za-z0-9_-]{43}$/);
-    assert.ok(first.JWT_SECRET);
+    assert.match(first.env.STORAGE_SIGNING_KEY ?? '', /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(first.env.JWT_SECRET);
+    // A one-key ring and an index key in the formats the w9-encryption plugin parses.
+    assert.match(first.env.W9_ENCRYPTION_KEYS ?? '', /^dev-\d{8}:[A-Za-z0-9+/]{43}=$/);
+    assert.match(first.env.W9_INDEX_KEY ?? '', /^[A-Za-z0-9+/]{43}=$/);
+    assert.deepEqual([...first.created].sort(), ['JWT_SECRET', 'STORAGE_SIGNING_KEY', 'W9_ENCRYPTION_KEYS', 'W9_INDEX_KEY']);
+    assert.equal(first.file, join(dataDir, 'secrets.json'));
     const second = withDevelopmentSecrets({ JWT_PRIVATE_KEY: 'pem' }, 'development', dataDir);
-    assert.equal(second.STORAGE_SIGNING_KEY, first.STORAGE_SIGNING_KEY, 'kept across restarts');
-    assert.equal(second.JWT_SECRET, undefined, 'no JWT secret when a private key is set');
-    assert.equal(withDevelopmentSecrets({ STORAGE_SIGNING_KEY: SIGNING_KEY }, 'development', dataDir).STORAGE_SIGNING_KEY, SIGNING_KEY);
+    assert.equal(second.env.STORAGE_SIGNING_KEY, first.env.STORAGE_SIGNING_KEY, 'kept across restarts');
+    assert.equal(second.env.W9_ENCRYPTION_KEYS, first.env.W9_ENCRYPTION_KEYS, 'the ring is kept across restarts');
+    assert.equal(second.env.W9_INDEX_KEY, first.env.W9_INDEX_KEY);
+    assert.deepEqual(second.created, [], 'nothing new on a restart');
+    assert.equal(second.env.JWT_SECRET, undefined, 'no JWT secret when a private key is set');
+    assert.equal(withDevelopmentSecrets({ STORAGE_SIGNING_KEY: SIGNING_KEY }, 'development', dataDir).env.STORAGE_SIGNING_KEY, SIGNING_KEY);
     const blocked = join(await scratchDir(), 'a-file');
     await writeFile(blocked, 'not a directory');
     assert.throws(
       () => withDevelopmentSecrets({ JWT_SECRET: 'set' }, 'development', join(blocked, 'data')),
-      (err) => err instanceof BootError && err.problems[0]?.path === 'DATA_DIR' && /ENOTDIR.*set STORAGE_SIGNING_KEY$/.test(err.problems[0].message),
+      (err) => err instanceof BootError && err.problems[0]?.path === 'DATA_DIR' && /ENOTDIR.*set STORAGE_SIGNING_KEY, W9_ENCRYPTION_KEYS and W9_INDEX_KEY$/.test(err.problems[0].message),
     );
     const prodDir = join(await scratchDir(), 'prod');
-    assert.deepEqual(withDevelopmentSecrets({}, 'production', prodDir), {});
+    assert.deepEqual(withDevelopmentSecrets({}, 'production', prodDir).env, {});
     assert.equal(existsSync(prodDir), false);
   });
 

@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { createBlindIndex } from '../plugins/w9-encryption/blind-index.ts';
 import { FieldCipher, SealedValueError, sealedKeyId, type FieldLocation } from '../plugins/w9-encryption/field-cipher.ts';
 import { importKeyRing, KeyRingError } from '../plugins/w9-encryption/key-ring.ts';
-import { maskTin, tinDigits, tinProblem } from '../plugins/w9-encryption/tin.ts';
+import { tinMaskingLogger } from '../plugins/w9-encryption/masking-logger.ts';
+import { maskTin, maskTinShapes, tinDigits, tinProblem } from '../plugins/w9-encryption/tin.ts';
+import type { Logger } from '../core/index.ts';
 
 const key = (fill: number) => btoa(String.fromCharCode(...new Uint8Array(32).fill(fill)));
 const HERE: FieldLocation = { table: 'w9_forms', column: 'tin', rowId: '0191d9c2-0000-7000-8000-000000000001' };
@@ -112,6 +114,8 @@ describe('w9 crypto', () => {
     assert.equal(tinDigits('12-3456789'), '123456789');
     assert.equal(tinDigits('12345678'), undefined);
     assert.equal(tinDigits('12345678a'), undefined);
+    assert.equal(tinDigits(' 123 45 6789 '), '123456789');
+    for (const loose of ['1-2-3-4-5-6-7-8-9', '123-45 6789', '123\t45\t6789', '1234-56789', '12-345-6789']) assert.equal(tinDigits(loose), undefined, loose);
     assert.equal(tinProblem('123456789', 'ssn'), undefined);
     for (const bad of ['000456789', '666456789', '900456789', '999456789', '123006789', '123450000']) assert.ok(tinProblem(bad, 'ssn'), bad);
     for (const good of ['013456789', '103456789', '273456789', '993456789']) assert.equal(tinProblem(good, 'ein'), undefined, good);
@@ -120,5 +124,31 @@ describe('w9 crypto', () => {
     }
     assert.equal(maskTin('123456789', 'ssn'), '***-**-6789');
     assert.equal(maskTin('123456789', 'ein'), '**-***6789');
+  });
+
+  it('masks anything TIN-shaped in free text, but not digits inside ids and hashes', () => {
+    assert.equal(maskTinShapes('tin 123-45-6789 and 123 45 6789, ein 12-3456789, bare 123456789.'), 'tin ***-**-6789 and ***-**-6789, ein **-***6789, bare ***-**-6789.');
+    const kept = ['0190a3c4-7e2b-7c1d-9f00-123456789012', 'sha 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', '1234567890', 'x123456789'];
+    for (const text of kept) assert.equal(maskTinShapes(text), text, text);
+  });
+
+  it("the plugin's logger masks TINs in messages, fields at any depth, errors and child bindings", () => {
+    const lines: { level: string; obj: unknown; msg: unknown }[] = [];
+    const record = (level: string) => (obj: unknown, msg?: unknown) => lines.push({ level, obj, msg });
+    const inner: Logger = {
+      level: 'info',
+      fatal: record('fatal'), error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug'), trace: record('trace'),
+      child: (bindings) => ({ ...inner, info: (obj: unknown, msg?: unknown) => lines.push({ level: 'child', obj: { bindings, obj }, msg }) }) as Logger,
+    };
+    const log = tinMaskingLogger(inner);
+    log.info('saw 123-45-6789');
+    log.warn({ form: { note: 'ein 12-3456789', list: ['987654321'] } }, 'user typed 123456789');
+    log.error({ err: new Error('bad tin 123-45-6789') });
+    log.child({ about: '123 45 6789' }).info({ x: 1 }, 'ok');
+    const text = JSON.stringify(lines);
+    for (const digits of ['6789', '3456789', '987654321']) assert.ok(text.includes(digits.slice(-4)), 'the last four digits stay');
+    for (const whole of ['123-45-6789', '123456789', '12-3456789', '987654321', '123 45 6789']) assert.ok(!text.includes(whole), `${whole} is masked: ${text}`);
+    assert.equal(lines.length, 4);
+    assert.equal(log.level, 'info');
   });
 });

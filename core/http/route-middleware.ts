@@ -9,6 +9,7 @@ import * as v from 'valibot';
 import type { HttpContext } from './context.ts';
 import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
 import { controlCharacterErrors } from './control-characters.ts';
+import { issueMessage } from './issue-message.ts';
 import { coreProblems } from './problem.ts';
 import type { LazyRequestState } from './request-state.ts';
 import { validateRequest } from './validate-request.ts';
@@ -113,7 +114,7 @@ function validateBody(schema: v.GenericSchema<unknown, unknown> | undefined): Mw
       const result = v.safeParse(schema, body);
       if (!result.success) {
         throw coreProblems.validation_failed('The request body is invalid.', {
-          errors: result.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })),
+          errors: result.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issueMessage(issue) })),
         });
       }
       body = result.output;

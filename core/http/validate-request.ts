@@ -10,6 +10,7 @@ import type { Middleware } from 'koa';
 import * as v from 'valibot';
 import type { HttpContext } from './context.ts';
 import { controlCharacterErrors } from './control-characters.ts';
+import { issueMessage } from './issue-message.ts';
 import type { RouteDefinition } from './plugin-router.ts';
 import { coreProblems, type FieldError } from './problem.ts';
 import type { LazyRequestState } from './request-state.ts';
@@ -54,6 +55,6 @@ function check(raw: object, schema: v.GenericSchema<unknown, unknown> | undefine
   if (!schema) return raw;
   const result = v.safeParse(schema, raw);
   if (result.success) return result.output;
-  for (const issue of result.issues) errors.push({ path: v.getDotPath(issue) ?? '', message: issue.message });
+  for (const issue of result.issues) errors.push({ path: v.getDotPath(issue) ?? '', message: issueMessage(issue) });
   return undefined;
 }

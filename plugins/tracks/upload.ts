@@ -12,7 +12,7 @@
  */
 import * as v from 'valibot';
 import { v7 as uuidv7 } from 'uuid';
-import { coreProblems, type Database, type FieldError, type HttpContext, type Logger, type MultipartBody } from '../../core/index.ts';
+import { coreProblems, issueMessage, type Database, type FieldError, type HttpContext, type Logger, type MultipartBody } from '../../core/index.ts';
 import type { StorageService, StoredObject } from '../storage/contract.ts';
 import { tracksHooks, type Track, type TrackFormat } from './contract.ts';
 import type { Emit } from './emit.ts';
@@ -139,7 +139,7 @@ export function parseMetadata(text: string): TrackMetadata {
     const path = v.getDotPath(issue);
     // A strict object names the unknown key in the issue's input, not in its path.
     const unknownKey = issue.type === 'strict_object' && issue.expected === 'never' ? issue.path?.at(-1)?.key : undefined;
-    const message = unknownKey !== undefined ? 'is not a metadata field (title, artists, isrc, genre, explicit, releaseDate)' : issue.message;
+    const message = unknownKey !== undefined ? 'is not a metadata field (title, artists, isrc, genre, explicit, releaseDate)' : issueMessage(issue);
     return { path: path ? `metadata.${path}` : 'metadata', message };
   });
   throw coreProblems.validation_failed('The metadata part is invalid.', { errors });

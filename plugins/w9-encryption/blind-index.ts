@@ -12,9 +12,15 @@ export interface BlindIndex {
   of(tinDigits: string): Promise<string>;
 }
 
-export async function createBlindIndex(keyText: string, variable = 'W9_INDEX_KEY'): Promise<BlindIndex> {
+/** The index key's 32 bytes; throws KeyRingError (never echoing the key) when it is not base64 of 32 bytes. */
+export function parseIndexKey(keyText: string, variable = 'W9_INDEX_KEY'): Uint8Array<ArrayBuffer> {
   const bytes = decodeBase64(keyText);
   if (bytes?.length !== 32) throw new KeyRingError(`${variable} is not base64 of 32 bytes (openssl rand -base64 32)`);
+  return bytes;
+}
+
+export async function createBlindIndex(keyText: string, variable = 'W9_INDEX_KEY'): Promise<BlindIndex> {
+  const bytes = parseIndexKey(keyText, variable);
   // A key of its own purpose, derived like the ring's, so the raw bytes serve nothing else.
   const material = await crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey']);
   const key = await crypto.subtle.deriveKey(

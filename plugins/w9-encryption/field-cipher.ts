@@ -49,6 +49,11 @@ export class FieldCipher {
     return this.#ring.active.id;
   }
 
+  /** Whether the ring holds the key `keyId` (so values sealed under it open). */
+  hasKey(keyId: string): boolean {
+    return this.#ring.byId.has(keyId);
+  }
+
   async encrypt(plaintext: string, at: FieldLocation): Promise<string> {
     const key = this.#ring.active;
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));

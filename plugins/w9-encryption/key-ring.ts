@@ -25,21 +25,39 @@ export class KeyRingError extends Error {
   override readonly name = 'KeyRingError';
 }
 
-/** Parses and imports the ring; throws KeyRingError saying what is wrong (never echoing a key). */
-export async function importKeyRing(text: string, variable = 'W9_ENCRYPTION_KEYS'): Promise<KeyRing> {
+/** One entry of the ring as written: its id and its 32 secret bytes. */
+export interface RingEntry {
+  readonly id: string;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Checks the ring's text without importing anything (config validation is synchronous); throws
+ * KeyRingError saying what is wrong (never echoing a key).
+ */
+export function parseKeyRing(text: string, variable = 'W9_ENCRYPTION_KEYS'): readonly RingEntry[] {
   const entries = text
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
   if (entries.length === 0) throw new KeyRingError(`${variable} holds no key (expected keyId:base64 of 32 bytes, comma-separated)`);
-  const keys: RingKey[] = [];
+  const parsed: RingEntry[] = [];
   for (const [index, entry] of entries.entries()) {
     const colon = entry.indexOf(':');
     const id = colon < 0 ? '' : entry.slice(0, colon);
     if (!KEY_ID.test(id)) throw new KeyRingError(`${variable}: entry ${index + 1} has no key id (letters, digits, _ or -, then ":")`);
-    if (keys.some((k) => k.id === id)) throw new KeyRingError(`${variable}: key id "${id}" appears twice`);
+    if (parsed.some((k) => k.id === id)) throw new KeyRingError(`${variable}: key id "${id}" appears twice`);
     const bytes = decodeBase64(entry.slice(colon + 1));
     if (bytes?.length !== 32) throw new KeyRingError(`${variable}: key "${id}" is not base64 of 32 bytes (openssl rand -base64 32)`);
+    parsed.push({ id, bytes });
+  }
+  return parsed;
+}
+
+/** Parses and imports the ring; throws KeyRingError saying what is wrong (never echoing a key). */
+export async function importKeyRing(text: string, variable = 'W9_ENCRYPTION_KEYS'): Promise<KeyRing> {
+  const keys: RingKey[] = [];
+  for (const { id, bytes } of parseKeyRing(text, variable)) {
     keys.push({ id, material: await crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey', 'deriveBits']) });
   }
   return { active: keys[0]!, byId: new Map(keys.map((k) => [k.id, k])) };

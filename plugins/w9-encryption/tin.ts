@@ -4,12 +4,17 @@
  * rules, so typos are caught at the form, and masking shows only the last four digits.
  */
 
-export type TinType = 'ssn' | 'ein';
+import type { TinType } from './contract.ts';
 
-/** The nine digits of `input` (hyphens and spaces allowed), or undefined when it is not nine digits. */
+export type { TinType };
+
+// Nine digits, or grouped as an SSN (3-2-4, by hyphens or single spaces) or an EIN (2-7) is written.
+const TIN_INPUT = /^(?:\d{3}([- ]?)\d{2}\1\d{4}|\d{2}-\d{7})$/;
+
+/** The nine digits of `input` (`123456789`, `123-45-6789`, `123 45 6789`, `12-3456789`), or undefined. */
 export function tinDigits(input: string): string | undefined {
-  const digits = input.replace(/[\s-]/g, '');
-  return /^\d{9}$/.test(digits) ? digits : undefined;
+  const trimmed = input.trim();
+  return TIN_INPUT.test(trimmed) ? trimmed.replace(/\D/g, '') : undefined;
 }
 
 // EIN prefixes the IRS assigns (its campus and online codes); the others (00, 07–09, 17–19, 28, 29,
@@ -45,4 +50,16 @@ export function tinProblem(digits: string, type: TinType): string | undefined {
 export function maskTin(digits: string, type: TinType): string {
   const last4 = digits.slice(-4);
   return type === 'ssn' ? `***-**-${last4}` : `**-***${last4}`;
+}
+
+// 123-45-6789, 12-3456789, or nine digits standing alone: what a TIN looks like in free text.
+// Nine digits inside a longer run of digits or hex (a uuid's last group, a hash) are not a TIN.
+const TIN_SHAPE = /(?<![0-9A-Za-z])(?:\d{3}[- ]\d{2}[- ]\d{4}|\d{2}-\d{7}|\d{9})(?![0-9A-Za-z])/g;
+
+/** `text` with every TIN-shaped number masked to its last four digits (`***-**-6789` / `**-***6789`). */
+export function maskTinShapes(text: string): string {
+  return text.replace(TIN_SHAPE, (found) => {
+    const digits = found.replace(/\D/g, '');
+    return /^\d{2}-/.test(found) ? maskTin(digits, 'ein') : maskTin(digits, 'ssn');
+  });
 }
