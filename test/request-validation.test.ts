@@ -129,6 +129,8 @@ describe('query and params schemas', () => {
     // A secret typed into the wrong field (a number where text belongs) must not come back.
     const body = expectProblem(await t.inject({ method: 'POST', url: '/v1/catalog/items/7', payload: { name: 123456789 } }), 422, 'validation_failed');
     assert.deepEqual(body.errors, [{ path: 'name', message: 'Invalid type: Expected string' }]);
+    const missing = expectProblem(await t.inject({ method: 'POST', url: '/v1/catalog/items/7', payload: {} }), 422, 'validation_failed');
+    assert.deepEqual(missing.errors, [{ path: 'name', message: 'is required' }]);
     const raw = await t.inject({ method: 'POST', url: '/v1/catalog/items/7', payload: { name: ['s3cret-in-an-array'] } });
     assert.ok(!raw.body.includes('s3cret'), raw.body);
     assert.ok(!raw.body.includes('received'), raw.body);

@@ -8,6 +8,8 @@ import type * as v from 'valibot';
 
 export function issueMessage(issue: v.BaseIssue<unknown>): string {
   const { message, received } = issue;
+  // A missing key of an object reads "Invalid key: Expected "name" but received undefined".
+  if (issue.kind === 'schema' && received === 'undefined' && message.startsWith('Invalid key:')) return 'is required';
   const tail = ` but received ${received}`;
   if (message.endsWith(tail)) return message.slice(0, -tail.length);
   // Issues without an expectation read "Invalid <kind>: Received <value>".
