@@ -181,7 +181,7 @@ export async function benchW9(): Promise<W9Figures> {
 function asRow(r: NewFormRow): FormRow {
   return {
     id: r.id, user_id: r.userId, legal_name: r.legalName, business_name: r.businessName, tax_classification: r.taxClassification,
-    tin_type: r.tinType, tin_sealed: r.sealed.tin_sealed, address_sealed: r.sealed.address_sealed, signature_sealed: r.sealed.signature_sealed,
+    tin_type: r.tinType, tin_sealed: r.sealed.tin_sealed, tin_index: r.tinIndex, address_sealed: r.sealed.address_sealed, signature_sealed: r.sealed.signature_sealed,
     key_id: r.keyId, signed_at: r.signedAt, created_at: r.signedAt,
   };
 }

@@ -165,12 +165,14 @@ async function check(io: CliIo): Promise<number> {
     io.out(pending.length ? `migrations: ${pending.length} pending (applied by "empulse start" or "empulse migrate up")` : 'migrations: up to date');
     await kernel.boot({ migrate: 'skip', start: false });
     const report = await kernel.health.readiness();
-    let failed = 0;
+    // A degraded check keeps a server ready (it still serves) but is a problem for the operator
+    // to fix (a fallback in use, records a key is missing for): check exits 1 for it too.
+    let problems = 0;
     for (const [name, r] of Object.entries(report.checks)) {
-      if (r.status === 'fail') failed++;
-      (r.status === 'fail' ? io.err : io.out)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
+      if (r.status !== 'ok') problems++;
+      (r.status === 'ok' ? io.out : io.err)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
     }
-    return failed > 0 ? 1 : 0;
+    return problems > 0 ? 1 : 0;
   } finally {
     await kernel.stop();
     unlock();

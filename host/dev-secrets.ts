@@ -26,8 +26,13 @@ const base64 = (bytes: number) => () => randomBytes(bytes).toString('base64');
 const DEV_SECRETS: readonly DevSecret[] = [
   { name: 'JWT_SECRET', unlessSet: ['JWT_PRIVATE_KEY'], make: base64url(48) },
   { name: 'STORAGE_SIGNING_KEY', unlessSet: [], make: base64url(32) },
-  // A key id naming the day it was made, so a later key added in front of it is easy to tell.
-  { name: 'W9_ENCRYPTION_KEYS', unlessSet: [], make: () => `dev-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}:${base64(32)()}` },
+  // A key id naming the day it was made (a later key added in front of it is easy to tell) and
+  // random, so a lost secrets.json regenerated the same day never reuses an id with other bytes.
+  {
+    name: 'W9_ENCRYPTION_KEYS',
+    unlessSet: [],
+    make: () => `dev-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}:${base64(32)()}`,
+  },
   { name: 'W9_INDEX_KEY', unlessSet: [], make: base64(32) },
 ];
 

@@ -81,6 +81,15 @@ const payments = definePlugin({
 });
 export default defineConfig({ plugins: [healthPlugin, payments] });
 `,
+  'degraded-check.config.ts': `import { defineConfig, definePlugin } from '${CORE}';
+import { healthPlugin } from '${HEALTH}';
+const vault = definePlugin({
+  id: 'vault',
+  version: '1.0.0',
+  health: { 'vault-keys': async () => ({ degraded: 'two records need a key the ring lacks' }) },
+});
+export default defineConfig({ plugins: [healthPlugin, vault] });
+`,
 };
 
 interface CliResult {
@@ -240,6 +249,12 @@ describe('empulse check', () => {
     } finally {
       await scratch.drop();
     }
+  });
+
+  it('exits 1 for a degraded check too, saying why: the service runs, but something needs the operator', async () => {
+    const r = await cli(['check'], { DATABASE_URL: url, EMPULSE_CONFIG: 'degraded-check.config.ts' });
+    assert.equal(r.code, 1, show(r));
+    assert.ok(r.err.some((l) => l.startsWith('vault-keys: degraded (two records need a key the ring lacks)')), show(r));
   });
 
   it("exits 1 naming a dependency whose check fails, without the credentials in its error", async () => {

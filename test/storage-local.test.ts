@@ -681,7 +681,7 @@ export default defineConfig({ plugins: [healthPlugin, storagePlugin] });
     assert.match(first.env.STORAGE_SIGNING_KEY ?? '', /^[A-Za-z0-9_-]{43}$/);
     assert.ok(first.env.JWT_SECRET);
     // A one-key ring and an index key in the formats the w9-encryption plugin parses.
-    assert.match(first.env.W9_ENCRYPTION_KEYS ?? '', /^dev-\d{8}:[A-Za-z0-9+/]{43}=$/);
+    assert.match(first.env.W9_ENCRYPTION_KEYS ?? '', /^dev-\d{8}-[0-9a-f]{6}:[A-Za-z0-9+/]{43}=$/);
     assert.match(first.env.W9_INDEX_KEY ?? '', /^[A-Za-z0-9+/]{43}=$/);
     assert.deepEqual([...first.created].sort(), ['JWT_SECRET', 'STORAGE_SIGNING_KEY', 'W9_ENCRYPTION_KEYS', 'W9_INDEX_KEY']);
     assert.equal(first.file, join(dataDir, 'secrets.json'));

@@ -11,6 +11,12 @@ import { auditPlugin } from '../plugins/audit/index.ts';
 import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { w9EncryptionPlugin } from '../plugins/w9-encryption/index.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrap } from '../host/bootstrap.ts';
+import { captureLogger } from './support/capture-logger.ts';
+import { projectRoot } from './support/paths.ts';
 
 const KEY = randomBytes(32).toString('base64');
 const JWT_SECRET = 'w9-config-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -78,5 +84,29 @@ describe('w9-encryption: keys', () => {
     assert.deepEqual(described.commands, ['w9 rotate-keys']);
     assert.equal((described.config as Record<string, unknown>).encryptionKeys, '[redacted]');
     assert.equal((described.config as Record<string, unknown>).indexKey, '[redacted]');
+  });
+
+  it('development: the host generates the keys once into DATA_DIR and says so in the log, once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'empulse-w9-dev-'));
+    try {
+      const env = { DATA_DIR: dataDir, NODE_ENV: 'development' };
+      const first = captureLogger('info');
+      const booted = await bootstrap(projectRoot, env, first.logger);
+      const said = first.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('W9_ENCRYPTION_KEYS'));
+      assert.equal(said.length, 1, first.text());
+      assert.equal(said[0]!.level, 'warn');
+      assert.match(String(said[0]!.msg), new RegExp(`generated .*W9_ENCRYPTION_KEYS, W9_INDEX_KEY and kept them in ${join(dataDir, 'secrets.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const kept = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+      assert.equal(booted.kernel.describe().find((d) => d.id === 'w9-encryption')?.id, 'w9-encryption');
+      for (const name of ['W9_ENCRYPTION_KEYS', 'W9_INDEX_KEY']) {
+        const secret = kept[name]!.split(':').at(-1)!;
+        assert.ok(secret.length >= 43 && !first.text().includes(secret), `${name} is kept, and not logged`);
+      }
+      const second = captureLogger('info');
+      await bootstrap(projectRoot, env, second.logger);
+      assert.equal(second.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('generated')).length, 0, 'kept, not generated again');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -64,6 +64,15 @@ describe('w9 crypto', () => {
     for (const elsewhere of [{ ...HERE, rowId: '0191d9c2-0000-7000-8000-000000000002' }, { ...HERE, column: 'signature' }, { ...HERE, table: 'w9_history' }]) {
       await refusedAs(cipher.decrypt(sealed, elsewhere), 'tampered');
     }
+    // And to the row's values it is bound to (its owner, its clear fields): any change, even
+    // null for an empty string or one value split in two, and it does not decrypt.
+    const bound: FieldLocation = { ...HERE, boundTo: ['user-a', 'Ada', null] };
+    const tied = await cipher.encrypt('987-65-4321', bound);
+    assert.equal(await cipher.decrypt(tied, { ...bound, boundTo: ['user-a', 'Ada', null] }), '987-65-4321');
+    for (const boundTo of [['user-b', 'Ada', null], ['user-a', 'Ada', ''], ['user-a', 'Ad', 'a'], ['user-a', 'Ada'], []]) {
+      await refusedAs(cipher.decrypt(tied, { ...bound, boundTo }), 'tampered');
+    }
+    await refusedAs(cipher.decrypt(tied, HERE), 'tampered');
   });
 
   it('encrypts under the first key and decrypts under any; a key removed from the ring is named', async () => {

@@ -6,9 +6,9 @@
 import type { JsonValue } from '../../core/index.ts';
 
 const SECRET_NAME = /password|passphrase|secret|token|api[-_]?key|private[-_]?key|signature|^(tin|ssn|ein|taxid|tax_id)$/i;
-// 123-45-6789, 12-3456789, or nine digits in a row: SSN and EIN shapes. Not nine digits inside a
+// 123-45-6789 (or 123 45 6789), 12-3456789, or nine digits in a row: SSN and EIN shapes. Not nine digits inside a
 // hex identifier (a uuid's last group, a SHA-256): ids are what audit details are made of.
-const TIN_SHAPE = /\b\d{3}-\d{2}-\d{4}\b|\b\d{2}-\d{7}\b|(?<![0-9A-Fa-f])\d{9}(?![0-9A-Fa-f])/g;
+const TIN_SHAPE = /\b\d{3}[- ]\d{2}[- ]\d{4}\b|\b\d{2}-\d{7}\b|(?<![0-9A-Fa-f])\d{9}(?![0-9A-Fa-f])/g;
 
 export const REDACTED = '[redacted]';
 

@@ -16,6 +16,8 @@ export interface W9State {
   readonly store: FormStore;
   /** The plugin's logger, masking anything TIN-shaped. */
   readonly log: Logger;
+  /** Logs the keys forms need that the ring lacks, when that changes (start, readiness). */
+  readonly reportMissing: (missing: ReadonlyMap<string, number>) => void;
 }
 
 export interface W9RouteContext {

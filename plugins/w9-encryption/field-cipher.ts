@@ -11,11 +11,17 @@
 import { decodeBase64Url, encodeBase64Url } from '../../core/index.ts';
 import { purposeKey, type KeyRing, type RingKey } from './key-ring.ts';
 
-/** Where a value lives: part of what it is sealed to. */
+/** Where a value lives, and what else of its row it belongs with: all of it is what it is sealed to. */
 export interface FieldLocation {
   readonly table: string;
   readonly column: string;
   readonly rowId: string;
+  /**
+   * The row's other values the sealed one must stay with (its owner, the clear fields that
+   * describe it): changing any of them in the table makes the value fail to open, so a row cannot
+   * be handed to another user or relabelled without it showing.
+   */
+  readonly boundTo?: readonly (string | null)[];
 }
 
 export type SealedValueProblem = 'malformed' | 'unknown_key' | 'tampered';
@@ -73,7 +79,11 @@ export class FieldCipher {
       const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad(keyId, at), tagLength: TAG_BYTES * 8 }, await this.#key(key, at), data);
       return new TextDecoder('utf-8', { fatal: true }).decode(plain);
     } catch {
-      throw new SealedValueError('tampered', `does not verify under key "${keyId}" for ${at.table}.${at.column} of this row (altered, or moved from elsewhere)`, keyId);
+      throw new SealedValueError(
+        'tampered',
+        `does not verify under key "${keyId}" for ${at.table}.${at.column} of this row: it, or a value of the row it is bound to, was altered or moved from elsewhere, or the ring's key "${keyId}" is not the key it was sealed with`,
+        keyId,
+      );
     }
   }
 
@@ -106,6 +116,6 @@ function parseSealed(sealed: string): { keyId: string; iv: Uint8Array<ArrayBuffe
 
 function aad(keyId: string, at: FieldLocation): Uint8Array<ArrayBuffer> {
   // Unambiguous: each part is length-prefixed, so no two locations spell the same bytes.
-  const parts = ['empulse/w9', VERSION, keyId, at.table, at.column, at.rowId];
+  const parts = ['empulse/w9', VERSION, keyId, at.table, at.column, at.rowId, JSON.stringify(at.boundTo ?? [])];
   return new TextEncoder().encode(parts.map((p) => `${p.length}:${p}`).join('|'));
 }

@@ -21,6 +21,7 @@ export interface FormRow {
   readonly tax_classification: TaxClassification;
   readonly tin_type: TinType;
   readonly tin_sealed: string;
+  readonly tin_index: string;
   readonly address_sealed: string;
   readonly signature_sealed: string;
   readonly key_id: string;
@@ -52,11 +53,13 @@ export interface SearchRow {
   readonly user_id: string;
   readonly legal_name: string;
   readonly tin_type: TinType;
-  readonly created_at: string | Date;
+  readonly created_at: string;
 }
 
-const COLUMNS = `id, user_id, legal_name, business_name, tax_classification, tin_type, tin_sealed, address_sealed, signature_sealed,
-  key_id, signed_at, created_at`;
+// Timestamps as ISO text (every driver alike): the signing time is part of what the sealed values
+// are bound to, so it must read back exactly as it was written.
+const COLUMNS = `id, user_id, legal_name, business_name, tax_classification, tin_type, tin_sealed, tin_index, address_sealed, signature_sealed,
+  key_id, to_json(signed_at) #>> '{}' as signed_at, to_json(created_at) #>> '{}' as created_at`;
 
 type Mode = 'get' | 'all' | 'run';
 
@@ -72,12 +75,14 @@ export class FormStore {
    */
   async replace(em: SqlEntityManager, form: NewFormRow): Promise<FormRow> {
     await run(em, `select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`${FORMS_TABLE}:${form.userId}`], 'get');
-    await run(em, `update ${FORMS_TABLE} set superseded_at = now() where user_id = ? and superseded_at is null`, [form.userId], 'run');
+    // The clock once the lock is held, not the transaction's start: a PUT that waited for another
+    // is later than the form it replaces.
+    await run(em, `update ${FORMS_TABLE} set superseded_at = clock_timestamp() where user_id = ? and superseded_at is null`, [form.userId], 'run');
     return run<FormRow>(
       em,
       `insert into ${FORMS_TABLE} (id, user_id, legal_name, business_name, tax_classification, tin_type, tin_sealed, tin_index,
          address_sealed, signature_sealed, key_id, signed_at, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, now())
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, clock_timestamp())
        returning ${COLUMNS}`,
       [
         form.id, form.userId, form.legalName, form.businessName, form.taxClassification, form.tinType, form.sealed.tin_sealed, form.tinIndex,
@@ -95,7 +100,7 @@ export class FormStore {
   async search(em: SqlEntityManager, tinIndex: string): Promise<SearchRow[]> {
     return run<SearchRow[]>(
       em,
-      `select user_id, legal_name, tin_type, created_at from ${FORMS_TABLE}
+      `select user_id, legal_name, tin_type, to_json(created_at) #>> '{}' as created_at from ${FORMS_TABLE}
         where tin_index = ? and superseded_at is null order by created_at, id`,
       [tinIndex],
       'all',
@@ -104,6 +109,9 @@ export class FormStore {
 
   /** The key ids in use, each once (a skip scan of the key_id index: a few probes whatever the row count). */
   async keyIds(em: SqlEntityManager): Promise<string[]> {
+    // Before the plugin's migration ran (`empulse check` on a new database) there are no forms.
+    const table = await run<{ t: string | null }>(em, 'select to_regclass(?)::text as t', [FORMS_TABLE], 'get');
+    if (table.t === null) return [];
     const rows = await run<{ key_id: string }[]>(
       em,
       `with recursive used(key_id) as (

@@ -15,7 +15,7 @@ import type { W9State } from './context.ts';
 import { FieldCipher } from './field-cipher.ts';
 import { FormStore } from './form-store.ts';
 import { importKeyRing } from './key-ring.ts';
-import { describeMissing, missingKeys } from './key-usage.ts';
+import { describeMissing, missingKeys, summariseMissing } from './key-usage.ts';
 import { tinMaskingLogger } from './masking-logger.ts';
 import { w9Migrations } from './migrations.ts';
 import { w9Problems } from './problems.ts';
@@ -56,22 +56,30 @@ export const w9EncryptionPlugin = definePlugin({
     }
     const [ring, index] = await Promise.all([importKeyRing(encryptionKeys), createBlindIndex(indexKey)]);
     ctx.services.openapi?.nameSchemas(namedW9Schemas);
-    const state: W9State = { cipher: new FieldCipher(ring), index, store: new FormStore(), log };
+    let reported = '';
+    const reportMissing = (missing: ReadonlyMap<string, number>) => {
+      const now = missing.size === 0 ? '' : describeMissing(missing);
+      if (now !== reported && now !== '') log.error({ keys: [...missing.keys()] }, now);
+      reported = now;
+    };
+    const state: W9State = { cipher: new FieldCipher(ring), index, store: new FormStore(), log, reportMissing };
     return { state };
   },
   routes(router, ctx) {
     registerW9Routes(router, ctx);
   },
   health: {
-    // Fails (and `empulse check` with it) while some form is sealed under a key the ring lacks.
+    // Degraded, not failed, while some form is sealed under a key the ring lacks: those forms
+    // cannot be revealed, but logins, uploads and every other W-9 still work, so the instance
+    // stays in rotation; `empulse check` exits 1 for it. The log says which keys, once per change.
     async 'w9-keys'(ctx) {
       const missing = await missingKeys(ctx.db.em(), ctx.state.store, ctx.state.cipher);
-      if (missing.size > 0) throw new Error(describeMissing(missing));
+      ctx.state.reportMissing(missing);
+      return missing.size > 0 ? { degraded: summariseMissing(missing) } : undefined;
     },
   },
   async start(ctx) {
-    const missing = await missingKeys(ctx.db.em(), ctx.state.store, ctx.state.cipher);
-    if (missing.size > 0) ctx.state.log.error(describeMissing(missing));
+    ctx.state.reportMissing(await missingKeys(ctx.db.em(), ctx.state.store, ctx.state.cipher));
   },
   commands: {
     'w9 rotate-keys': {

@@ -7,6 +7,7 @@ import { SealedValueError } from './field-cipher.ts';
 import { iso, maskForm, openForm, sealForm } from './form-seal.ts';
 import type { FormRow } from './form-store.ts';
 import { w9Problems } from './problems.ts';
+import { maskTinIn } from './tin.ts';
 import { MaskedW9, PutW9Body, RevealBody, RevealedW9 as RevealedW9Schema, SearchBody, SearchResult } from './schemas.ts';
 
 // Tax forms are never cached, by the browser or anything between.
@@ -97,7 +98,8 @@ export function registerW9Routes(router: PluginRouter, ctx: W9RouteContext): voi
             action: 'w9.revealed',
             targetType: 'w9',
             targetId: userId,
-            reason,
+            // The record keeps the reason, never a TIN typed into it.
+            reason: maskTinIn(reason, opened.tin, opened.tinType),
             details: { formId: row.id, tinType: row.tin_type },
           },
           { em },
@@ -134,7 +136,7 @@ export function registerW9Routes(router: PluginRouter, ctx: W9RouteContext): voi
             action: 'w9.searched',
             targetType: 'w9',
             targetId: null,
-            reason,
+            reason: maskTinIn(reason, tin, 'ssn'),
             details: { matches: rows.length, userIds: rows.slice(0, AUDITED_MATCHES).map((r) => r.user_id) },
           },
           { em },

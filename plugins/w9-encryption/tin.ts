@@ -63,3 +63,13 @@ export function maskTinShapes(text: string): string {
     return /^\d{2}-/.test(found) ? maskTin(digits, 'ein') : maskTin(digits, 'ssn');
   });
 }
+
+/**
+ * `text` with `digits` (one TIN) masked wherever they appear, however separated (`123 45-6789`,
+ * `1.2.3…`), and anything else TIN-shaped masked too: for free text that goes on the record next
+ * to a TIN, such as an admin's reason.
+ */
+export function maskTinIn(text: string, digits: string, type: TinType): string {
+  const spread = new RegExp(digits.split('').join('[^0-9A-Za-z]{0,2}'), 'g');
+  return maskTinShapes(text.replace(spread, maskTin(digits, type)));
+}
