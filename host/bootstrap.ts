@@ -6,8 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { BootError, Kernel, type Env, type Logger } from '../core/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { withDevelopmentSecrets } from './dev-secrets.ts';
+import { withFileSecrets } from './file-secrets.ts';
 import { loadConfig } from './load-config.ts';
-import { createHostLogger } from './logger.ts';
+import { createHostLogger, type LogStream } from './logger.ts';
 import { hostSettings, type HostSettings } from './settings.ts';
 
 export interface Bootstrapped {
@@ -20,11 +21,18 @@ export interface Bootstrapped {
   readonly flushLogs: () => void;
 }
 
-export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger): Promise<Bootstrapped> {
-  const { settings, problems } = hostSettings(hostEnv, cwd);
-  const secrets = withDevelopmentSecrets(hostEnv, settings.mode, settings.dataDir);
+export interface BootstrapOptions {
+  /** Where the host's log lines go when no logger is given: the server's stdout, or stderr for commands. */
+  readonly logsTo?: LogStream;
+}
+
+export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger, options: BootstrapOptions = {}): Promise<Bootstrapped> {
+  const files = withFileSecrets(hostEnv, cwd);
+  const { settings, problems } = hostSettings(files.env, cwd);
+  problems.unshift(...files.problems);
+  const secrets = withDevelopmentSecrets(files.env, settings.mode, settings.dataDir);
   const env = secrets.env;
-  const host = logger ? undefined : createHostLogger(settings.logLevel);
+  const host = logger ? undefined : createHostLogger(settings.logLevel, options.logsTo);
   const log = logger ?? host!.logger;
   if (secrets.created.length > 0) {
     // Said once, when made: what they protect (development W-9 forms, sessions) dies with the file.

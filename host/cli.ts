@@ -17,6 +17,9 @@ export interface CliIo {
   readonly onSignal: (handler: (signal: string) => void) => void;
 }
 
+/** Commands answer on stdout; their log lines go to stderr. */
+const COMMAND_LOGS = { logsTo: 'stderr' } as const;
+
 const USAGE = `usage: empulse <command>
 
   start                      serve the API (applies pending migrations unless EMPULSE_AUTO_MIGRATE=false)
@@ -28,9 +31,12 @@ const USAGE = `usage: empulse <command>
   help                       this list, with the commands of the enabled plugins
 `;
 
-/** Runs a command; resolves to the process exit code (start resolves when the server stopped). */
+/**
+ * Runs a command; resolves to the process exit code (start resolves when the server stopped).
+ * No command prints the usage: starting a server is never what a bare `npx empulse` should do.
+ */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  const [command = 'start', sub, arg] = args;
+  const [command = 'help', sub, arg] = args;
   try {
     switch (command) {
       case 'start':
@@ -65,7 +71,7 @@ function reportFailure(err: unknown, io: CliIo): void {
 }
 
 async function start(io: CliIo): Promise<number> {
-  const { kernel, settings, lockDatabase, flushLogs } = await bootstrap(io.cwd, io.env);
+  const { kernel, settings, lockDatabase, flushLogs } = await bootstrap(io.cwd, io.env, undefined, { logsTo: 'stdout' });
   const unlock = lockDatabase();
   try {
     await kernel.boot();
@@ -104,7 +110,7 @@ async function start(io: CliIo): Promise<number> {
 }
 
 async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise<number> {
-  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   const unlock = lockDatabase();
   try {
     await kernel.prepare();
@@ -137,7 +143,7 @@ async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise
 }
 
 async function plugins(io: CliIo): Promise<number> {
-  const { kernel } = await bootstrap(io.cwd, io.env);
+  const { kernel } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   for (const p of kernel.describe()) {
     io.out(`${p.id}@${p.version}${p.description ? `  ${p.description}` : ''}`);
     io.out(`  depends on: ${p.dependsOn.join(', ') || '(nothing)'}`);
@@ -154,7 +160,7 @@ async function plugins(io: CliIo): Promise<number> {
 }
 
 async function check(io: CliIo): Promise<number> {
-  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   io.out('config: ok');
   const unlock = lockDatabase();
   try {
@@ -182,7 +188,7 @@ async function check(io: CliIo): Promise<number> {
 /** The host's usage, then each enabled plugin's commands (when the config loads). */
 async function usage(io: CliIo): Promise<string> {
   try {
-    const { kernel } = await bootstrap(io.cwd, io.env);
+    const { kernel } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
     const lines = kernel.plan.commands.map((c) => `  ${`${c.name} ${c.command.args ?? ''}`.trimEnd().padEnd(40)} ${c.command.description} (${c.plugin})`);
     return lines.length ? `${USAGE}\nplugin commands:\n${lines.join('\n')}\n` : USAGE;
   } catch {
@@ -196,7 +202,7 @@ async function usage(io: CliIo): Promise<string> {
  * the server holding DATA_DIR when one runs, else opens the database itself.
  */
 async function pluginCommand(words: readonly string[], io: CliIo): Promise<number> {
-  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env);
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   if (!kernel.findCommand(words)) {
     io.err(`unknown command "${words.join(' ')}"\n\n${await usage(io)}`);
     return 2;

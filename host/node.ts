@@ -5,6 +5,13 @@
 import { readEnv } from './env.ts';
 import { runCli } from './cli.ts';
 
+// `npx empulse plugins | head -3`: the reader has what it wanted and left. Stop quietly, as
+// command-line tools do, instead of crashing with an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 const env = readEnv(process.cwd());
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),

@@ -270,6 +270,33 @@ describe('empulse check', () => {
     assert.ok(r.err.some((l) => l.includes('DATABASE_URL')), show(r));
     assert.ok(!show(r).includes('hunter2pw'), 'no password in the output');
   });
+
+  it('exits 1 for a misspelt database name, saying so, and creates no database', async () => {
+    const name = `empulse_misspelt_${process.pid}`;
+    const misspelt = new URL(url);
+    misspelt.pathname = `/${name}`;
+    for (const command of [['check'], ['migrate', 'up']]) {
+      const r = await cli(command, { DATABASE_URL: misspelt.toString() });
+      assert.equal(r.code, 1, show(r));
+      assert.ok(r.err.some((l) => l.includes(`DATABASE_URL: database "${name}" does not exist: check the database name in DATABASE_URL`)), show(r));
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select 1 from pg_database where datname = $1', [name]);
+      assert.equal(rows.length, 0, 'no database was created under the misspelt name');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('exits 1 for a role the server does not know, as a refused login rather than "unreachable"', async () => {
+    const stranger = new URL(url);
+    stranger.username = 'nobody_here';
+    const r = await cli(['check'], { DATABASE_URL: stranger.toString() });
+    assert.equal(r.code, 1, show(r));
+    assert.ok(r.err.some((l) => l.includes('DATABASE_URL: the server refused the login (role "nobody_here" does not exist)')), show(r));
+  });
 });
 
 describe('empulse configuration errors', () => {
@@ -318,6 +345,12 @@ describe('empulse usage', () => {
 
   it('prints the usage for help with exit 0', async () => {
     const r = await cli(['help']);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(r.out.some((l) => l.startsWith('usage: empulse')), show(r));
+  });
+
+  it('prints the usage, and starts nothing, when no command is given', async () => {
+    const r = await cli([]);
     assert.equal(r.code, 0, show(r));
     assert.ok(r.out.some((l) => l.startsWith('usage: empulse')), show(r));
   });

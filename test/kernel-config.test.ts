@@ -198,6 +198,26 @@ describe('plugin options', () => {
       assert.equal(configOf(kernel, 'vault').signingMaterial, 'declared-secret-1');
     });
 
+    it('leave numbers and flags under secret-looking names printed: they are settings', () => {
+      const tuned = definePlugin({
+        id: 'tuned',
+        version: '1.0.0',
+        config: v.strictObject({
+          accessTokenTtlSeconds: v.number(),
+          argon2: v.strictObject({ passes: v.number(), memoryKiB: v.number() }),
+          rotateRefreshTokens: v.boolean(),
+          tokenPepper: v.string(),
+        }),
+      });
+      const kernel = plan([configure(tuned, { accessTokenTtlSeconds: 900, argon2: { passes: 2, memoryKiB: 19456 }, rotateRefreshTokens: true, tokenPepper: 'pepper-1' })]);
+      assert.deepEqual(kernel.describe()[0]!.config, {
+        accessTokenTtlSeconds: 900,
+        argon2: { passes: 2, memoryKiB: 19456 },
+        rotateRefreshTokens: true,
+        tokenPepper: '[redacted]',
+      });
+    });
+
     it('are redacted in describe() when nested in an options object', () => {
       const kernel = plan([
         configure(vault, { url: 'https://vault.example.com', signingMaterial: 's', upstream: { host: 'db.internal', password: 'nested-hunter2' } }),

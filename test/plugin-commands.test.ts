@@ -217,6 +217,36 @@ describe('plugin commands on PostgreSQL', () => {
     }
   });
 
+  it('keeps log lines out of a command\'s answer: stdout is for the operator, logs go to stderr', { timeout: 60_000 }, async () => {
+    // A real process with info logs on: plugins log as they start (email, storage, rate limits).
+    const run = await empulse(['check'], { DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const out = run.stdout.split('\n').filter(Boolean);
+    assert.ok(out.includes('config: ok'), run.stdout);
+    assert.deepEqual(out.filter((l) => l.startsWith('{')), [], 'no JSON log line on stdout');
+    const logLines = run.stderr.split('\n').filter((l) => l.startsWith('{'));
+    assert.ok(logLines.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'storage ready'), run.stderr);
+  });
+
+  it('stops quietly with exit 0 when its reader leaves early (`empulse plugins | head -1`)', { timeout: 60_000 }, async () => {
+    const child = spawn(process.execPath, [projectPath('host/node.ts'), 'plugins'], {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    });
+    // Read the first line, then close the pipe, as `head -1` does; the rest of the answer hits EPIPE.
+    let first = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      first += c.toString();
+      if (first.includes('\n')) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.match(first, /^health@/);
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  });
+
   it('lists plugin commands in help and in "plugins"', async () => {
     const help = await cli(['help']);
     assert.equal(help.code, 0);

@@ -83,7 +83,7 @@ after(async () => {
 });
 
 // PORT=0 would not tell us the port the server picked, so a free one is chosen first (freePort).
-async function startServer(extraEnv: Record<string, string> = {}): Promise<Server> {
+async function startServer(extraEnv: Record<string, string> = {}, via: 'node' | 'npm start' = 'node'): Promise<Server> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['NODE_ENV', 'EMPULSE_AUTO_MIGRATE', 'EMPULSE_CONFIG', 'SHUTDOWN_TIMEOUT_MS', 'DATABASE_POOL_MAX', 'NODE_TEST_CONTEXT']) delete env[k];
@@ -96,7 +96,12 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
     ...extraEnv,
   });
   // process.execPath is the Node that runs the tests (24 under npm scripts), which runs .ts itself.
-  const child = spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: dir, env });
+  // `npm start` runs the project's own start script from its root (what an operator and a process
+  // manager do), with this test's config.
+  const child =
+    via === 'node'
+      ? spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: dir, env })
+      : spawn('npm', ['start'], { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: join(dir, 'empulse.config.ts') } });
   const logs: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let pending = '';
@@ -208,6 +213,18 @@ describe('graceful shutdown of the server process', () => {
       finishedAt >= 0 && finishedAt < stoppedAt,
       `the kernel stops after the in-flight request finished:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
     );
+  });
+
+  it('`npm start` passes SIGTERM to the server: npm exits 0 and the server is gone', { timeout: 60_000 }, async () => {
+    // What a process manager does: signal the process it started, which is npm. npm forwards the
+    // signal to its child only; the start script `exec`s Node, so that child is the server itself.
+    const server = await startServer({}, 'npm start');
+    assert.deepEqual(await get(server.port, '/health/live'), { status: 200, body: '{"status":"ok"}' });
+    server.child.kill('SIGTERM');
+    const { code, signal } = await server.exited;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, server.stderr());
+    assert.ok(server.logs.some((l) => l.msg === 'kernel stopped'), 'the server stopped gracefully');
+    assert.deepEqual(await get(server.port, '/health/live'), { error: 'ECONNREFUSED' }, 'nothing listens any more');
   });
 
   it('with SHUTDOWN_TIMEOUT_MS=200 exits 0 without waiting for a 3 s request', { timeout: 60_000 }, async () => {

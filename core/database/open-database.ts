@@ -76,7 +76,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   let orm: MikroORM;
   if (config.driver === 'postgresql') {
     const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
-    orm = await PgOrm.init({ ...common, clientUrl: config.url, pool: { min: 0, max: Math.max(2, config.poolMax ?? 10) } /* a migration run needs two */ });
+    orm = await PgOrm.init({
+      ...common,
+      clientUrl: config.url,
+      pool: { min: 0, max: Math.max(2, config.poolMax ?? 10) /* a migration run needs two */ },
+      // MikroORM creates a missing database on connect by default: a misspelt name in
+      // DATABASE_URL would silently become a new, empty, freshly migrated database.
+      ensureDatabase: false,
+    });
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
     orm = await LiteOrm.init({ ...common, ...(config.dataDir !== undefined && { dbName: config.dataDir }) });

@@ -166,7 +166,7 @@ export class Kernel {
       await this.#db.close().catch(() => undefined);
       this.#db = undefined;
       const what = this.#options.database.driver === 'postgresql' ? 'DATABASE_URL' : 'DATA_DIR';
-      throw new BootError([{ path: what, message: `the database is unreachable: ${describeError(err)}` }], err);
+      throw new BootError([{ path: what, message: databaseProblem(err) }], err);
     }
     this.health.add('database', async () => this.#db!.ping());
     this.#state = 'prepared';
@@ -365,6 +365,14 @@ function tableName(entity: { readonly meta: unknown }): string {
 }
 
 /** An error's message without any credentials a driver may have quoted from the URL. */
+/** Why the database could not be used, by PostgreSQL's SQLSTATE when it answered at all. */
+function databaseProblem(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '3D000') return `${describeError(err)}: check the database name in DATABASE_URL, or create it first (createdb <name>)`;
+  if (code === '28000' || code === '28P01') return `the server refused the login (${describeError(err)}): check the user and password in DATABASE_URL`;
+  return `the database is unreachable: ${describeError(err)}`;
+}
+
 function describeError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/\/\/[^/@\s]+@/g, '//[redacted]@');

@@ -64,15 +64,18 @@ function definedOnly(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined));
 }
 
-/** The options with the plugin's secret values replaced (at any depth), for printing. */
+/**
+ * The options with the plugin's secret values replaced (at any depth), for printing. A declared
+ * secret is always hidden; a key that merely looks secret (`password`, `…Token…`) only when it
+ * holds text: a number or a flag is a setting (`accessTokenTtlSeconds: 900`, `argon2.passes: 2`).
+ */
 export function redactConfig(plugin: Plugin, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const secrets = new Set<string>(plugin.secrets ?? []);
+  const looksSecret = (k: string, item: unknown) => (isSecretKey(k) || SECRET_NAME.test(k)) && typeof item !== 'number' && typeof item !== 'boolean';
   const walk = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(walk);
     if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-    return Object.fromEntries(
-      Object.entries(value).map(([k, item]) => [k, secrets.has(k) || isSecretKey(k) || SECRET_NAME.test(k) ? CENSOR : walk(item)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, item]) => [k, secrets.has(k) || looksSecret(k, item) ? CENSOR : walk(item)]));
   };
   return walk(config) as Record<string, unknown>;
 }

@@ -51,17 +51,23 @@ export const ratelimitPlugin = definePlugin({
         connectTimeout: 1000,
         retryStrategy: (times) => Math.min(times * 200, 2000),
       });
-      client.on('error', () => {}); // reported through the limiter's fallback, once
+      // Reported through the limiter's fallback (once) and readiness; the last one is kept so
+      // readiness can say why (ioredis's own ping error only says the stream is not writeable).
+      let lastError: string | undefined;
+      client.on('error', (err: Error) => (lastError = err.message));
+      client.on('ready', () => (lastError = undefined));
+      const where = `Redis at ${addressOf(config.redisUrl!)}`;
       // Connect before serving; an unreachable Redis does not stop the boot: memory limits apply
       // and ioredis keeps reconnecting in the background.
       await client.connect().catch((err: unknown) => ctx.logger.warn({ err }, 'Redis for rate limits is unreachable at boot'));
       const resilient = new ResilientLimiter(new SharedLimiter(upstashCompatible(client), config.timeoutMs), memory, ctx.logger);
       ctx.onStop(() => client.disconnect());
-      state = { limiter: resilient, resilient, ping: () => client.ping() };
+      state = { limiter: resilient, resilient, ping: () => named(where, client.ping(), () => lastError) };
     } else if (backend === 'upstash') {
       const redis = new UpstashRedis({ url: config.upstashUrl!, token: config.upstashToken!, retry: false, enableTelemetry: false });
       const resilient = new ResilientLimiter(new SharedLimiter(redis, config.timeoutMs), memory, ctx.logger);
-      state = { limiter: resilient, resilient, ping: () => redis.ping() };
+      const where = `Upstash at ${addressOf(config.upstashUrl!)}`;
+      state = { limiter: resilient, resilient, ping: () => named(where, redis.ping(), () => undefined) };
     }
     ctx.logger.info({ backend }, 'rate limits ready');
 
@@ -121,10 +127,30 @@ export const ratelimitPlugin = definePlugin({
       try {
         await state.ping();
       } catch (err) {
-        return { degraded: `shared backend unreachable (${err instanceof Error ? err.message : String(err)}); limits enforced in memory` };
+        return { degraded: `${err instanceof Error ? err.message : String(err)}; limits enforced in memory` };
       }
       const reason = state.resilient?.degraded;
       return reason ? { degraded: reason } : undefined;
     },
   },
 });
+
+/** host:port of a backend URL: what an operator needs to find it, never its credentials. */
+function addressOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.port ? `${parsed.hostname}:${parsed.port}` : parsed.hostname;
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** The ping, failing with a message that names the backend and the connection's own last error. */
+async function named(where: string, ping: Promise<unknown>, lastError: () => string | undefined): Promise<void> {
+  try {
+    await ping;
+  } catch (err) {
+    const why = lastError() ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`${where} is unreachable (${why})`);
+  }
+}
