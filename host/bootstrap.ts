@@ -59,7 +59,13 @@ export async function bootstrap(cwd: string, hostEnv: Env, logger?: Logger, opti
   if (problems.length > 0 || !kernel) throw new BootError(problems);
   const lockDatabase = () => {
     if (settings.database.driver !== 'pglite') return () => {};
-    mkdirSync(settings.dataDir, { recursive: true });
+    try {
+      mkdirSync(settings.dataDir, { recursive: true });
+    } catch (err) {
+      // Raw ENOTDIR/EACCES say nothing of which setting to fix.
+      const why = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new BootError([{ path: 'DATA_DIR', message: `cannot create ${settings.dataDir} (${why}): point DATA_DIR at a writable directory` }], err);
+    }
     return lockDataDir(settings.dataDir);
   };
   return { kernel, settings, logger: log, lockDatabase, flushLogs: () => host?.flush() };

@@ -5,6 +5,7 @@
  */
 import { BootError, formatProblem, type Env } from '../core/index.ts';
 import { bootstrap } from './bootstrap.ts';
+import { checkListenAddress, listenError } from './listen-address.ts';
 import { forwardToRunningServer, listenControlSocket } from './control-socket.ts';
 import { serve } from './server.ts';
 
@@ -24,7 +25,7 @@ const USAGE = `usage: empulse <command>
 
   start                      serve the API (applies pending migrations unless EMPULSE_AUTO_MIGRATE=false)
   migrate up                 apply pending migrations of the enabled plugins
-  migrate down [steps]       revert the last applied migration(s) (default 1)
+  migrate down [steps] [--yes]  revert the last applied plugin migration(s) (default 1; production needs --yes)
   migrate status             list migrations and whether each is applied
   plugins                    enabled plugins, their dependencies, routes and tables
   check                      validate the config and reach every dependency
@@ -42,7 +43,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       case 'start':
         return await start(io);
       case 'migrate':
-        return await migrate(sub ?? 'status', arg, io);
+        return await migrate(sub ?? 'status', args.slice(2), io);
       case 'plugins':
         return await plugins(io);
       case 'check':
@@ -72,6 +73,7 @@ function reportFailure(err: unknown, io: CliIo): void {
 
 async function start(io: CliIo): Promise<number> {
   const { kernel, settings, lockDatabase, flushLogs } = await bootstrap(io.cwd, io.env, undefined, { logsTo: 'stdout' });
+  await checkListenAddress(settings.host, settings.port);
   const unlock = lockDatabase();
   try {
     await kernel.boot();
@@ -79,7 +81,15 @@ async function start(io: CliIo): Promise<number> {
     unlock();
     throw err;
   }
-  const running = await serve(kernel, settings);
+  let running: Awaited<ReturnType<typeof serve>>;
+  try {
+    running = await serve(kernel, settings);
+  } catch (err) {
+    // Taken between the check and now: stop what booted, say which address.
+    await kernel.stop().catch(() => undefined);
+    unlock();
+    throw listenError(err, settings.host, settings.port);
+  }
   kernel.logger.info({ url: running.url, database: settings.database.driver, mode: settings.mode }, 'listening');
   // Plugin commands reach the embedded database through this server while it runs.
   const closeControl =
@@ -109,8 +119,15 @@ async function start(io: CliIo): Promise<number> {
   });
 }
 
-async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise<number> {
-  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
+async function migrate(sub: string, rest: readonly string[], io: CliIo): Promise<number> {
+  const confirmed = rest.includes('--yes');
+  const positional = rest.filter((a) => a !== '--yes');
+  const arg = positional[0];
+  if (sub === 'down' && (positional.length > 1 || (arg !== undefined && !/^[1-9]\d*$/.test(arg)))) {
+    io.err('usage: empulse migrate down [steps] [--yes] (steps: a positive number, default 1)');
+    return 2;
+  }
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   const unlock = lockDatabase();
   try {
     await kernel.prepare();
@@ -120,9 +137,16 @@ async function migrate(sub: string, arg: string | undefined, io: CliIo): Promise
       io.out(applied.length ? applied.map((n) => `applied ${n}`).join('\n') : 'nothing to apply');
     } else if (sub === 'down') {
       const steps = arg === undefined ? 1 : Number(arg);
-      if (!Number.isInteger(steps) || steps < 1) {
-        io.err('migrate down takes a positive number of steps');
-        return 2;
+      // Reverting drops tables and their data: in production, say what would go and ask for --yes.
+      if (settings.mode === 'production' && !confirmed) {
+        const targets = await runner.downTargets(steps);
+        if (targets.length === 0) {
+          io.out('nothing to revert');
+          return 0;
+        }
+        io.err(`migrate down would revert, dropping what they created (data included):\n${targets.map((n) => `  ${n}`).join('\n')}`);
+        io.err('this is production (NODE_ENV=production): run it again with --yes to proceed');
+        return 1;
       }
       const reverted = await runner.down(steps);
       io.out(reverted.length ? reverted.map((n) => `reverted ${n}`).join('\n') : 'nothing to revert');

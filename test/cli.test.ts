@@ -11,11 +11,13 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Env } from '../core/index.ts';
 import { runCli } from '../host/cli.ts';
 import { createScratchDatabase } from '../host/testing.ts';
 import { kernelMigrations } from '../migrations/index.ts';
-import { projectImport } from './support/paths.ts';
+import { projectImport, projectPath } from './support/paths.ts';
 
 /** The kernel's own migrations, listed and applied before every plugin's. */
 const KERNEL = kernelMigrations.map((m) => m.name);
@@ -212,8 +214,30 @@ describe('empulse migrate', () => {
     assert.deepEqual(up.out, ['applied notes/0002_pinned']);
   });
 
+  it('down never reverts the kernel\'s own migrations, however many steps are asked', async () => {
+    const down = await cli(['migrate', 'down', '10']);
+    assert.equal(down.code, 0, show(down));
+    assert.deepEqual(down.out, ['reverted notes/0002_pinned', 'reverted notes/0001_init']);
+    const states = statusLines(await cli(['migrate', 'status']));
+    for (const name of KERNEL) assert.equal(states.get(name), 'applied', `${name} stays: the kernel's ledger and keys`);
+    assert.deepEqual((await cli(['migrate', 'up'])).out, ['applied notes/0001_init', 'applied notes/0002_pinned']);
+  });
+
+  it('down in production says what it would drop and needs --yes', async () => {
+    const production = { DATABASE_URL: url, NODE_ENV: 'production' };
+    const refused = await cli(['migrate', 'down'], production);
+    assert.equal(refused.code, 1, show(refused));
+    assert.ok(refused.err.some((l) => l.trim() === 'notes/0002_pinned'), show(refused));
+    assert.ok(refused.err.some((l) => l.includes('run it again with --yes')), show(refused));
+    assert.equal(await columnExists('notes_items', 'pinned'), true, 'nothing was reverted');
+    const confirmed = await cli(['migrate', 'down', '--yes'], production);
+    assert.equal(confirmed.code, 0, show(confirmed));
+    assert.deepEqual(confirmed.out, ['reverted notes/0002_pinned']);
+    assert.deepEqual((await cli(['migrate', 'up'])).out, ['applied notes/0002_pinned']);
+  });
+
   it('rejects a bad step count or an unknown subcommand with exit 2', async () => {
-    for (const args of [['migrate', 'down', '0'], ['migrate', 'down', 'two'], ['migrate', 'sideways']]) {
+    for (const args of [['migrate', 'down', '0'], ['migrate', 'down', 'two'], ['migrate', 'down', '1', '2'], ['migrate', 'sideways']]) {
       const r = await cli(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${show(r)}`);
       assert.ok(r.err.length > 0, 'says why');
@@ -324,6 +348,63 @@ describe('empulse configuration errors', () => {
       const r = await cli(['check'], { DATABASE_URL: url, PORT: port });
       assert.equal(r.code, 1, `PORT=${port}: ${show(r)}`);
       assert.ok(r.err.some((l) => l.includes('PORT') && l.includes(port)), show(r));
+    }
+  });
+
+  it('refuses a port in use before booting anything, naming PORT and the address', async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const fresh = await createScratchDatabase();
+    try {
+      const r = await cli(['start'], { DATABASE_URL: fresh.url, PORT: String(port), HOST: '127.0.0.1' });
+      assert.equal(r.code, 1, show(r));
+      assert.ok(r.err.some((l) => l.includes(`PORT: 127.0.0.1:${port} is already in use`)), show(r));
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`select to_regclass('empulse_migrations') is null as untouched`);
+        assert.equal(rows[0].untouched, true, 'refused before the boot: no migration ran');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      await fresh.drop();
+    }
+  });
+
+  it('refuses a HOST that is not an address of this machine, naming HOST', async () => {
+    const r = await cli(['start'], { DATABASE_URL: url, PORT: '0', HOST: '192.0.2.1' });
+    assert.equal(r.code, 1, show(r));
+    assert.ok(r.err.some((l) => l.includes('HOST: cannot listen on 192.0.2.1:0')), show(r));
+  });
+
+  it('names DATA_DIR when the embedded database cannot have its directory', async () => {
+    const file = join(dir, 'a-file-not-a-directory');
+    await writeFile(file, 'x');
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const secrets = { JWT_SECRET: 'cli-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', STORAGE_SIGNING_KEY: 'cli-test-signing-key-0123456789-abcdefghij', W9_ENCRYPTION_KEYS: `k1:${key}`, W9_INDEX_KEY: key };
+    const r = await cli(['start'], { DATA_DIR: join(file, 'data'), PORT: '0', ...secrets });
+    assert.equal(r.code, 1, show(r));
+    assert.ok(r.err.some((l) => l.includes(`DATA_DIR: cannot create ${join(file, 'data')} (ENOTDIR): point DATA_DIR at a writable directory`)), show(r));
+  });
+
+  it('names the file, the line and the place of a syntax error in the config', async () => {
+    const broken = await mkdtemp(join(tmpdir(), 'empulse-broken-config-'));
+    try {
+      await writeFile(join(broken, 'package.json'), '{ "type": "module" }\n');
+      await writeFile(join(broken, 'empulse.config.ts'), `import { defineConfig } from '${CORE}';\nexport default defineConfig({ plugins: [ , ] ) ;\n`);
+      // As an operator runs it: Node's own TypeScript support, no test loader.
+      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: url };
+      delete env.NODE_OPTIONS;
+      const run = spawnSync(process.execPath, [projectPath('host/node.ts'), 'check'], { cwd: broken, env, encoding: 'utf8' });
+      assert.equal(run.status, 1, run.stderr);
+      const file = join(broken, 'empulse.config.ts');
+      assert.ok(run.stderr.includes(`${file}: syntax error at line 2: Expected ',', got ')'`), run.stderr);
+      assert.match(run.stderr, /export default defineConfig\(\{ plugins: \[ , \] \) ;\n\s+\^/);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
     }
   });
 

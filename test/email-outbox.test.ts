@@ -197,7 +197,7 @@ describe('email plugin configuration', () => {
       return err.message;
     }
   };
-  const safe = { JWT_SECRET: 'x'.repeat(48), PUBLIC_APP_URL: 'https://app.example.com' };
+  const safe = { JWT_SECRET: 'x'.repeat(48), PUBLIC_APP_URL: 'https://app.example.com', EMAIL_FROM: 'Label <no-reply@label.example>' };
 
   it('refuses the development outbox in production, naming RESEND_API_KEY and SMTP_URL', async () => {
     const message = await problems(safe);
@@ -229,6 +229,19 @@ describe('email plugin configuration', () => {
     const message = await problems({ RESEND_API_KEY: 're_live' });
     assert.match(message, /EMAIL_OUTBOX_KEY: .*set EMAIL_OUTBOX_KEY .* or JWT_SECRET/);
     assert.match(message, /PUBLIC_APP_URL: .*https:\/\//);
-    assert.equal(await problems({ RESEND_API_KEY: 're_live', EMAIL_OUTBOX_KEY: randomBytes(32).toString('base64url'), NEXT_PUBLIC_APP_URL: 'https://app.example.com' }), '');
+    assert.equal(
+      await problems({ RESEND_API_KEY: 're_live', EMAIL_OUTBOX_KEY: randomBytes(32).toString('base64url'), NEXT_PUBLIC_APP_URL: 'https://app.example.com', EMAIL_FROM: 'ops@label.example' }),
+      '',
+    );
+  });
+
+  it('in production, refuses the default sender and any sender on a local domain', async () => {
+    const live = { ...safe, RESEND_API_KEY: 're_live' };
+    for (const from of [undefined, 'Label <no-reply@localhost>', 'ops@mail.local', 'ops@box.localhost']) {
+      const env = from === undefined ? { JWT_SECRET: safe.JWT_SECRET, PUBLIC_APP_URL: safe.PUBLIC_APP_URL, RESEND_API_KEY: 're_live' } : { ...live, EMAIL_FROM: from };
+      assert.match(await problems(env), /plugin "email", EMAIL_FROM: the default sender \(no-reply@localhost\) is not deliverable/, String(from));
+    }
+    assert.equal(await problems({ ...live, EMAIL_FROM: 'Label <no-reply@label.example>' }), '');
+    assert.equal(await problems({ RESEND_API_KEY: 're_live' }, 'test'), '', 'outside production the default is fine');
   });
 });

@@ -17,6 +17,7 @@ import { lockoutPlugin } from '../plugins/lockout/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureLogger } from './support/capture-logger.ts';
 import { expectProblem } from './support/expect-problem.ts';
 import { startUpstashRest } from './support/upstash-rest.ts';
 
@@ -97,6 +98,33 @@ describe('ratelimit plugin', () => {
       for (const k of kernels.splice(-2)) await k.close();
       await db.drop();
     }
+  });
+
+  it('says in production that memory limits are per process, and says nothing of it elsewhere', async () => {
+    for (const mode of ['production', 'test'] as const) {
+      const logs = captureLogger('info');
+      await boot({ plugins: [configure(ratelimitPlugin, { backend: 'memory' })], mode, logger: logs.logger });
+      const warned = logs.lines.filter((l) => l.level === 'warn' && String(l.msg).includes('kept in this process\'s memory'));
+      assert.equal(warned.length, mode === 'production' ? 1 : 0, logs.text());
+      if (mode === 'production') assert.match(String(warned[0]!.msg), /set REDIS_URL/);
+    }
+  });
+
+  it('warns about a policy for a group no route declares, suggesting the nearest one', async () => {
+    const group = `g${randomBytes(4).toString('hex')}`;
+    const logs = captureLogger('info');
+    await boot({
+      plugins: [configure(ratelimitPlugin, { backend: 'memory', policies: { [`${group}x`]: { limit: 1 }, [group]: { limit: 1 }, 'not-even-close': { limit: 1 } } }), limitedPlugin(group)],
+      logger: logs.logger,
+    });
+    const warnings = logs.lines.filter((l) => l.level === 'warn' && String(l.msg).startsWith('policies['));
+    assert.deepEqual(
+      warnings.map((l) => l.msg),
+      [
+        `policies["${group}x"]: no enabled route is in the rate-limit group "${group}x", so this policy changes nothing (did you mean "${group}"?)`,
+        'policies["not-even-close"]: no enabled route is in the rate-limit group "not-even-close", so this policy changes nothing',
+      ],
+    );
   });
 
   it('keeps limiting in memory when Redis is unreachable, and says so in readiness', async () => {

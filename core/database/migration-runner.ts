@@ -81,12 +81,24 @@ export class MigrationRunner {
     });
   }
 
-  /** Reverts the last `steps` applied migrations of enabled plugins (default 1). */
+  /**
+   * What `down(steps)` would revert, last applied first: migrations of enabled plugins only. The
+   * kernel's own (its ledger, its keys) are never reverted: without them nothing else works.
+   */
+  async downTargets(steps = 1): Promise<string[]> {
+    return this.#locked(() => this.#targets(steps));
+  }
+
+  async #targets(steps: number): Promise<string[]> {
+    const known = new Set(this.#entries.filter((m) => ownerOf(m.name) !== 'kernel').map((m) => m.name));
+    const executed = (await this.#migrator.getExecuted()).map((row) => row.name).filter((name) => known.has(name));
+    return executed.slice(-steps).reverse();
+  }
+
+  /** Reverts the last `steps` applied migrations of enabled plugins (default 1); never the kernel's. */
   async down(steps = 1): Promise<string[]> {
     return this.#locked(async (trx) => {
-      const known = new Set(this.#entries.map((m) => m.name));
-      const executed = (await this.#migrator.getExecuted()).map((row) => row.name).filter((name) => known.has(name));
-      const targets = executed.slice(-steps).reverse();
+      const targets = await this.#targets(steps);
       if (targets.length === 0) return [];
       const done = await this.#migrator.down(trx ? { migrations: targets, transaction: trx } : { migrations: targets });
       return done.map((m) => m.name);

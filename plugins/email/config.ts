@@ -102,6 +102,12 @@ export function validateEmailConfig(config: EmailConfig, mode: RuntimeMode): Con
       message: 'queued messages are encrypted at rest: set EMAIL_OUTBOX_KEY (32 bytes, e.g. `openssl rand -base64 32`) or JWT_SECRET to derive it from',
     });
   }
+  if (mode === 'production' && isLocalSender(config.from)) {
+    problems.push({
+      path: 'EMAIL_FROM',
+      message: 'the default sender (no-reply@localhost) is not deliverable: set EMAIL_FROM to an address of your domain, e.g. "Label <no-reply@label.example>"',
+    });
+  }
   if (mode === 'production' && !isPublicHttpsUrl(config.publicAppUrl)) {
     problems.push({
       path: 'PUBLIC_APP_URL',
@@ -109,6 +115,13 @@ export function validateEmailConfig(config: EmailConfig, mode: RuntimeMode): Con
     });
   }
   return problems;
+}
+
+/** A sender on a domain no mail server accepts mail from (localhost, .local, .localhost). */
+function isLocalSender(from: string): boolean {
+  const address = /<([^>]*)>\s*$/.exec(from)?.[1] ?? from;
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim().toLowerCase();
+  return domain === 'localhost' || domain.endsWith('.localhost') || domain.endsWith('.local') || domain === '';
 }
 
 function isSmtpUrl(value: string): boolean {

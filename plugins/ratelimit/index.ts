@@ -32,7 +32,7 @@ export const ratelimitPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   description: 'Sliding-window rate limits per client IP and user',
-  requires: { http: coreServices.http },
+  requires: { http: coreServices.http, routes: coreServices.routes },
   optional: { auth: authServiceRef, openapi: openApiServiceRef },
   config: ratelimitConfigSchema,
   fromEnv: ratelimitConfigFromEnv,
@@ -70,6 +70,13 @@ export const ratelimitPlugin = definePlugin({
       state = { limiter: resilient, resilient, ping: () => named(where, redis.ping(), () => undefined) };
     }
     ctx.logger.info({ backend }, 'rate limits ready');
+    if (backend === 'memory' && ctx.mode === 'production') {
+      // Fine for one instance; with several, each would grant the whole budget. Said, not refused.
+      ctx.logger.warn(
+        { backend },
+        'rate limits are kept in this process\'s memory: with more than one instance each grants the full budget, and a restart resets them; set REDIS_URL (or UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN) to share them',
+      );
+    }
 
     const policyOf = (route: RouteDefinition): Policy | undefined => {
       const declared = rateLimit.read(route);
@@ -119,6 +126,24 @@ export const ratelimitPlugin = definePlugin({
     });
     return { state };
   },
+  start(ctx) {
+    // A policy for a group no route declares is most likely a typo ("auth.logn"): it would
+    // silently change nothing. Said with the nearest group; not refused, since the group may
+    // belong to a plugin this deployment does not enable.
+    const groups = new Set(['default']);
+    for (const route of ctx.services.routes.list()) {
+      const declared = rateLimit.read(route);
+      if (declared) groups.add(declared.group);
+    }
+    for (const name of Object.keys(ctx.config.policies)) {
+      if (groups.has(name)) continue;
+      const nearest = closest(name, [...groups]);
+      ctx.logger.warn(
+        { group: name, groups: [...groups].sort() },
+        `policies["${name}"]: no enabled route is in the rate-limit group "${name}", so this policy changes nothing${nearest ? ` (did you mean "${nearest}"?)` : ''}`,
+      );
+    }
+  },
   health: {
     // Degraded, not failed: requests are still limited (in memory) while the backend is away.
     ratelimit: async (ctx) => {
@@ -153,4 +178,26 @@ async function named(where: string, ping: Promise<unknown>, lastError: () => str
     const why = lastError() ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`${where} is unreachable (${why})`);
   }
+}
+
+/** The candidate within two edits of `name` (a typo), if any. */
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance <= 2 && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
