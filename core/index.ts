@@ -33,6 +33,7 @@ export type { OptionalServicesOf, ServiceOf, ServiceRef, ServiceRefMap, Services
 export { defineHook } from './plugin/hooks.ts';
 export type { EmitOptions, HookBinder, HookRef, HookSubscription, PayloadOf } from './plugin/hooks.ts';
 export { defineConfig, resolveConfig } from './config/define-config.ts';
+export { closestName } from './config/did-you-mean.ts';
 export type { ConfigInput, EmpulseConfig, HttpSettings } from './config/define-config.ts';
 export { coreServices } from './core-services.ts';
 export type { HttpService, LifecycleService, PluginSummary, RouteCatalog } from './core-services.ts';

@@ -3,7 +3,7 @@
  * enabled plugins add (`users set-role`, `audit verify`, …). Shared by the Node and Deno entry
  * points, which only differ in how they read the environment and exit.
  */
-import { BootError, formatProblem, type Env } from '../core/index.ts';
+import { BootError, formatProblem, KERNEL_VERSION, type CommandIo, type Env, type Kernel } from '../core/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import { checkListenAddress, listenError } from './listen-address.ts';
 import { forwardToRunningServer, listenControlSocket } from './control-socket.ts';
@@ -27,7 +27,7 @@ const USAGE = `usage: empulse <command>
   migrate up                 apply pending migrations of the enabled plugins
   migrate down [steps] [--yes]  revert the last applied plugin migration(s) (default 1; production needs --yes)
   migrate status             list migrations and whether each is applied
-  plugins                    enabled plugins, their dependencies, routes and tables
+  plugins [--json]           enabled plugins, their dependencies, routes and tables
   check                      validate the config and reach every dependency
   help                       this list, with the commands of the enabled plugins
 `;
@@ -45,7 +45,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       case 'migrate':
         return await migrate(sub ?? 'status', args.slice(2), io);
       case 'plugins':
-        return await plugins(io);
+        return await plugins(args.slice(1), io);
       case 'check':
         return await check(io);
       case 'help':
@@ -94,7 +94,7 @@ async function start(io: CliIo): Promise<number> {
   // Plugin commands reach the embedded database through this server while it runs.
   const closeControl =
     settings.database.driver === 'pglite'
-      ? await listenControlSocket(settings.dataDir, (words, out) => kernel.runCommand(words, out), kernel.logger).catch((err: unknown) => {
+      ? await listenControlSocket(settings.dataDir, inServer(kernel), kernel.logger).catch((err: unknown) => {
           kernel.logger.warn({ err }, 'no command channel: plugin commands need the server stopped');
           return async () => {};
         })
@@ -128,6 +128,10 @@ async function migrate(sub: string, rest: readonly string[], io: CliIo): Promise
     return 2;
   }
   const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
+  if (sub === 'status' && settings.database.driver === 'pglite') {
+    const forwarded = await forwardToRunningServer(settings.dataDir, IN_SERVER.migrationStatus, io);
+    if (forwarded !== undefined) return forwarded;
+  }
   const unlock = lockDatabase();
   try {
     await kernel.prepare();
@@ -151,10 +155,7 @@ async function migrate(sub: string, rest: readonly string[], io: CliIo): Promise
       const reverted = await runner.down(steps);
       io.out(reverted.length ? reverted.map((n) => `reverted ${n}`).join('\n') : 'nothing to revert');
     } else if (sub === 'status') {
-      for (const m of await runner.status()) {
-        const state = m.orphaned ? 'applied (plugin disabled)' : m.applied ? 'applied' : 'pending';
-        io.out(`${state.padEnd(26)} ${m.name}${m.appliedAt ? `  ${m.appliedAt.toISOString()}` : ''}`);
-      }
+      await migrationStatus(kernel, io);
     } else {
       io.err(`unknown migrate command "${sub}" (use up, down or status)`);
       return 2;
@@ -166,11 +167,23 @@ async function migrate(sub: string, rest: readonly string[], io: CliIo): Promise
   }
 }
 
-async function plugins(io: CliIo): Promise<number> {
+async function plugins(rest: readonly string[], io: CliIo): Promise<number> {
+  if (rest.some((a) => a !== '--json')) {
+    io.err('usage: empulse plugins [--json]');
+    return 2;
+  }
   const { kernel } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
-  for (const p of kernel.describe()) {
+  const described = kernel.describe();
+  if (rest.includes('--json')) {
+    // For scripts and graphs: every plugin with dependsOn (plugin ids), services, routes, tables.
+    io.out(JSON.stringify({ kernel: KERNEL_VERSION, plugins: described }, null, 2));
+    return 0;
+  }
+  for (const p of described) {
     io.out(`${p.id}@${p.version}${p.description ? `  ${p.description}` : ''}`);
     io.out(`  depends on: ${p.dependsOn.join(', ') || '(nothing)'}`);
+    if (p.requires.length) io.out(`  requires:   ${p.requires.join(', ')} (services it cannot run without)`);
+    if (p.optional.length) io.out(`  optional:   ${p.optional.join(', ')} (services it uses when provided)`);
     if (p.provides.length) io.out(`  provides:   ${p.provides.join(', ')}`);
     io.out(`  tables:     ${p.tables.join(', ') || '(none)'}`);
     io.out(`  migrations: ${p.migrations.join(', ') || '(none)'}`);
@@ -184,29 +197,62 @@ async function plugins(io: CliIo): Promise<number> {
 }
 
 async function check(io: CliIo): Promise<number> {
-  const { kernel, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
   io.out('config: ok');
+  // The embedded database belongs to the running server: ask it (read-only) instead of waiting.
+  if (settings.database.driver === 'pglite') {
+    const forwarded = await forwardToRunningServer(settings.dataDir, IN_SERVER.check, io);
+    if (forwarded !== undefined) return forwarded;
+  }
   const unlock = lockDatabase();
   try {
     await kernel.prepare();
-    await kernel.database.ping();
-    io.out(`database: ok (${kernel.database.driver})`);
-    const pending = await kernel.migrations().pending();
-    io.out(pending.length ? `migrations: ${pending.length} pending (applied by "empulse start" or "empulse migrate up")` : 'migrations: up to date');
     await kernel.boot({ migrate: 'skip', start: false });
-    const report = await kernel.health.readiness();
-    // A degraded check keeps a server ready (it still serves) but is a problem for the operator
-    // to fix (a fallback in use, records a key is missing for): check exits 1 for it too.
-    let problems = 0;
-    for (const [name, r] of Object.entries(report.checks)) {
-      if (r.status !== 'ok') problems++;
-      (r.status === 'ok' ? io.out : io.err)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
-    }
-    return problems > 0 ? 1 : 0;
+    return await checkReport(kernel, io);
   } finally {
     await kernel.stop();
     unlock();
   }
+}
+
+/** The database, the migrations and every readiness check of a prepared kernel; 1 on any problem. */
+async function checkReport(kernel: Kernel, io: CommandIo): Promise<number> {
+  await kernel.database.ping();
+  io.out(`database: ok (${kernel.database.driver})`);
+  const pending = await kernel.migrations().pending();
+  io.out(pending.length ? `migrations: ${pending.length} pending (applied by "empulse start" or "empulse migrate up")` : 'migrations: up to date');
+  const report = await kernel.health.readiness();
+  // A degraded check keeps a server ready (it still serves) but is a problem for the operator
+  // to fix (a fallback in use, records a key is missing for): check exits 1 for it too.
+  let problems = 0;
+  for (const [name, r] of Object.entries(report.checks)) {
+    if (r.status !== 'ok') problems++;
+    (r.status === 'ok' ? io.out : io.err)(`${name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${r.latencyMs} ms`);
+  }
+  return problems > 0 ? 1 : 0;
+}
+
+async function migrationStatus(kernel: Kernel, io: CommandIo): Promise<number> {
+  for (const m of await kernel.migrations().status()) {
+    const state = m.orphaned ? 'applied (plugin disabled)' : m.applied ? 'applied' : 'pending';
+    io.out(`${state.padEnd(26)} ${m.name}${m.appliedAt ? `  ${m.appliedAt.toISOString()}` : ''}`);
+  }
+  return 0;
+}
+
+/**
+ * The read-only host commands a running server answers over its control socket, so they work
+ * beside `npm start` on the embedded database (which only one process may open). Their words
+ * start with a character no plugin command can (plugin commands are lower-case words).
+ */
+const IN_SERVER = { check: ['@check'], migrationStatus: ['@migrate-status'] } as const;
+
+function inServer(kernel: Kernel) {
+  return (words: readonly string[], io: CommandIo): Promise<number> => {
+    if (words.length === 1 && words[0] === IN_SERVER.check[0]) return checkReport(kernel, io);
+    if (words.length === 1 && words[0] === IN_SERVER.migrationStatus[0]) return migrationStatus(kernel, io);
+    return kernel.runCommand(words, io);
+  };
 }
 
 /** The host's usage, then each enabled plugin's commands (when the config loads). */

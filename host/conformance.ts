@@ -160,6 +160,9 @@ export function pluginConformance<P extends Plugin>(plugin: P, options: Conforma
       const described = kernel('postgresql://conformance@127.0.0.1:1/never_opened', true).describe().find((d) => d.id === plugin.id)!;
       const badEntities = described.tables.filter((t) => !t.startsWith(tablePrefix));
       assert.deepEqual(badEntities, [], `entity tables must start with "${tablePrefix}"`);
+      // What `empulse plugins` says it owns is what its migrations create: entity tables plus
+      // the ones it declares in `tables` (plain-SQL stores).
+      assert.deepEqual([...described.tables].sort(), [...created].sort(), 'its entities and `tables` must name exactly the tables its migrations create');
       const badMigrations = ownMigrations.filter((name) => !name.startsWith(`${plugin.id}/`));
       assert.deepEqual(badMigrations, [], `migration names must start with "${plugin.id}/"`);
       const outside = described.routes

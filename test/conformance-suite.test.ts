@@ -46,6 +46,10 @@ describe('conformance suite', () => {
     ]);
     // An entity that disagrees with its migration (varchar(50) against text).
     assert.deepEqual(failing(suites.get('drift')), ['derives from its entities the schema its migrations create']);
+    // A table its migrations create that `empulse plugins` would not list, and one listed that nothing creates.
+    for (const name of ['hidden', 'phantom']) {
+      assert.deepEqual(failing(suites.get(name)), ['prefixes its tables and migrations with its id, and keeps its routes under its prefixes'], name);
+    }
     // A stop that outlasts its own stop timeout.
     assert.deepEqual(failing(suites.get('sluggish')), ['stops within its stop timeout']);
     // One service object shared by two kernels.

@@ -72,8 +72,10 @@ describe('plugin options', () => {
     const [problem] = err.problems as [BootProblem];
     assert.equal(problem.plugin, 'mailer');
     assert.equal(problem.path, 'form');
-    assert.match(problem.message, /unknown option/);
+    assert.equal(problem.message, 'unknown option (did you mean "from"?)');
     assert.match(err.message, /plugin "mailer", form: unknown option/);
+    // Nothing close: no guess.
+    assert.equal(planError([untyped(mailer, { transportation: 'smtp' })]).problems[0]!.message, 'unknown option (is it a typo?)');
   });
 
   it('names the full path of a typo in a nested options object', () => {
@@ -82,7 +84,7 @@ describe('plugin options', () => {
       err.problems.map((p) => [p.plugin, p.path]),
       [['mailer', 'smtp.prot']],
     );
-    assert.match(err.problems[0]!.message, /unknown option/);
+    assert.equal(err.problems[0]!.message, 'unknown option (did you mean "port"?)', 'suggested from the nested object\'s own options');
   });
 
   it('does not call a nested options object of the wrong type an unknown option', () => {

@@ -134,6 +134,18 @@ describe('plugin commands on the embedded database, beside and without a running
     const verify = await empulse(['audit', 'verify'], env);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /1 entries, hash chain intact/);
+
+    // Read-only host commands work beside the running server too (it answers them).
+    const status = await empulse(['migrate', 'status'], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^applied\s+kernel\/0001_plugins_ledger/m);
+    assert.match(status.stdout, /^applied\s+w9-encryption\/0001_create_forms/m);
+    const check = await empulse(['check'], env);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^config: ok$/m);
+    assert.match(check.stdout, /^database: ok \(pglite\)$/m);
+    assert.match(check.stdout, /^migrations: up to date$/m);
+    assert.match(check.stdout, /^w9-keys: ok in /m);
   });
 
   it('runs the command itself once the server has stopped', { timeout: 60_000 }, async () => {
@@ -245,6 +257,31 @@ describe('plugin commands on PostgreSQL', () => {
     assert.match(first, /^health@/);
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  });
+
+  it('"plugins" tells the truth: tables of plain-SQL stores, required apart from optional services, settings unredacted, --json', async () => {
+    const text = await cli(['plugins']);
+    assert.equal(text.code, 0, text.err);
+    const section = (id: string) => {
+      const lines = text.out.split('\n');
+      const start = lines.findIndex((l) => l.startsWith(`${id}@`));
+      const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+      return lines.slice(start, end < 0 ? undefined : end).join('\n');
+    };
+    assert.match(section('lockout'), /tables: {5}lockout_counters/);
+    assert.match(section('w9-encryption'), /tables: {5}w9_encryption_forms/);
+    assert.match(section('artists'), /requires: {3}auth, audit, email \(services it cannot run without\)/);
+    assert.match(section('artists'), /optional: {3}openapi \(services it uses when provided\)/);
+    assert.match(section('auth'), /"accessTokenTtlSeconds":900/);
+    assert.doesNotMatch(section('auth'), /"accessTokenTtlSeconds":"\[redacted\]"/);
+
+    const json = await cli(['plugins', '--json']);
+    assert.equal(json.code, 0, json.err);
+    const parsed = JSON.parse(json.out) as { kernel: string; plugins: { id: string; dependsOn: string[]; tables: string[]; optional: string[] }[] };
+    const tracks = parsed.plugins.find((p) => p.id === 'tracks')!;
+    assert.ok(tracks.dependsOn.includes('storage') && tracks.dependsOn.includes('artists'), JSON.stringify(tracks));
+    assert.deepEqual(tracks.tables, ['tracks_submissions']);
+    assert.equal((await cli(['plugins', '--yaml'])).code, 2);
   });
 
   it('lists plugin commands in help and in "plugins"', async () => {

@@ -74,6 +74,8 @@ export interface PluginDescription {
   readonly dependsOn: readonly string[];
   readonly provides: readonly string[];
   readonly requires: readonly string[];
+  /** Services it uses when some plugin provides them. */
+  readonly optional: readonly string[];
   readonly routes: readonly { readonly method: string; readonly path: string; readonly summary: string | undefined }[];
   readonly tables: readonly string[];
   readonly migrations: readonly string[];
@@ -279,7 +281,8 @@ export class Kernel {
       provides: Object.values(plugin.provides).map((r) => r.id),
       requires: Object.values(plugin.requires).map((r) => r.id),
       routes: routes.filter((r) => r.plugin === plugin.id).map((r) => ({ method: r.method, path: r.path, summary: r.options.summary })),
-      tables: plugin.entities.map(tableName),
+      tables: [...new Set([...plugin.entities.map(tableName), ...plugin.tables])],
+      optional: Object.values(plugin.optional).map((r) => r.id),
       migrations: plugin.migrations.map((m) => m.name),
       healthChecks: Object.keys(plugin.health),
       commands: Object.keys(plugin.commands),

@@ -4,9 +4,10 @@
  */
 import * as v from 'valibot';
 import semver from 'semver';
-import type { ConfiguredPlugin, Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
+import type { ConfigSchema, ConfiguredPlugin, Env, Plugin, RuntimeMode } from '../plugin/define-plugin.ts';
 import type { BootProblem } from './boot-error.ts';
 import { CENSOR, isSecretKey } from '../logging/redact.ts';
+import { closestName } from '../config/did-you-mean.ts';
 
 export interface ValidatedPlugin {
   readonly plugin: Plugin;
@@ -39,7 +40,7 @@ export function validatePluginConfigs(
       for (const issue of result.issues) {
         const path = v.getDotPath(issue) ?? '(options)';
         const secret = path.split('.').some((key) => secrets.has(key) || isSecretKey(key) || SECRET_NAME.test(key));
-        problems.push({ plugin: plugin.id, path, message: describeIssue(issue, secret) });
+        problems.push({ plugin: plugin.id, path, message: describeIssue(issue, secret, plugin.config) });
       }
       continue;
     }
@@ -52,9 +53,13 @@ export function validatePluginConfigs(
   return { validated, problems };
 }
 
-function describeIssue(issue: v.BaseIssue<unknown>, secret: boolean): string {
+function describeIssue(issue: v.BaseIssue<unknown>, secret: boolean, schema: ConfigSchema | undefined): string {
   // valibot reports an unknown key of a strict object as "Invalid key: Expected never but received …".
-  if (issue.type === 'strict_object' && issue.expected === 'never') return 'unknown option (is it a typo?)';
+  if (issue.type === 'strict_object' && issue.expected === 'never') {
+    const keys = (issue.path ?? []).map((item) => String(item.key));
+    const nearest = closestName(keys.at(-1) ?? '', optionNames(schema, keys.slice(0, -1)));
+    return nearest ? `unknown option (did you mean "${nearest}"?)` : 'unknown option (is it a typo?)';
+  }
   // valibot's messages quote the received value: never for a secret.
   if (secret) return `invalid value (expected ${issue.expected ?? issue.type}; the value is not shown because it is secret)`;
   return issue.message;
@@ -81,3 +86,18 @@ export function redactConfig(plugin: Plugin, config: Readonly<Record<string, unk
 }
 
 export const SECRET_NAME = /pass(word)?|secret|token|api_?key|private_?key|credential/i;
+
+/** The option names at `path` in a plugin's config schema (through optional, nullable and pipe wrappers). */
+function optionNames(schema: ConfigSchema | undefined, path: readonly string[]): string[] {
+  let node: unknown = schema;
+  const unwrap = (n: unknown): unknown => {
+    let current = n as { wrapped?: unknown; pipe?: readonly unknown[]; entries?: unknown } | undefined;
+    for (let i = 0; i < 10 && current && !current.entries; i++) {
+      current = (current.wrapped ?? current.pipe?.[0]) as typeof current;
+    }
+    return current;
+  };
+  for (const key of path) node = (unwrap(node) as { entries?: Record<string, unknown> } | undefined)?.entries?.[key];
+  const entries = (unwrap(node) as { entries?: Record<string, unknown> } | undefined)?.entries;
+  return entries ? Object.keys(entries) : [];
+}

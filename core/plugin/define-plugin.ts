@@ -176,6 +176,12 @@ export interface PluginSpec<
   readonly problems?: readonly ProblemCatalogue[];
   /** MikroORM entities (`defineEntity`), with table names prefixed by the plugin id. */
   readonly entities?: readonly EntitySchema[];
+  /**
+   * Tables its migrations create that no entity maps (stores written in plain SQL), so
+   * `empulse plugins` and `describe()` list every table the plugin owns; the conformance suite
+   * checks the two lists together against what the migrations create.
+   */
+  readonly tables?: readonly string[];
   /** Explicit, ordered migrations, each named `<id>/<nnnn>_<what>`. */
   readonly migrations?: readonly MigrationEntry[];
   /** Path prefixes this plugin's routes live under; default `['/v1/<id>']`. */
@@ -238,6 +244,7 @@ export interface Plugin<
   readonly redact: readonly string[];
   readonly problems: readonly ProblemCatalogue[];
   readonly entities: readonly EntitySchema[];
+  readonly tables: readonly string[];
   readonly migrations: readonly MigrationEntry[];
   readonly prefixes: readonly string[];
   readonly init: ((ctx: AnyInitContext) => Promise<{ readonly services?: Readonly<Record<string, unknown>>; readonly state?: unknown } | void>) | undefined;
@@ -319,6 +326,7 @@ export function definePlugin<
     redact: spec.redact ?? [],
     problems: spec.problems ?? [],
     entities: spec.entities ?? [],
+    tables: spec.tables ?? [],
     migrations: spec.migrations ?? [],
     prefixes: spec.prefixes ?? [`/v1/${spec.id}`],
     init: init && (async (ctx: AnyInitContext) => (await init(ctx as unknown as InitContext<Schema, Requires, Optional>)) ?? undefined),

@@ -30,6 +30,7 @@ export const artistsPlugin = definePlugin({
   optional: { openapi: openApiServiceRef },
   provides: { artists: artistsServiceRef },
   problems: [artistsProblems],
+  tables: ['artists_profiles'],
   migrations: artistsMigrations,
   prefixes: ['/v1/artists', ADMIN_PREFIX],
   init(ctx) {

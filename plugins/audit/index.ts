@@ -20,6 +20,7 @@ export const auditPlugin = definePlugin({
   requires: { auth: authServiceRef },
   optional: { openapi: openApiServiceRef },
   provides: { audit: auditServiceRef },
+  tables: ['audit_entries'],
   migrations: auditMigrations,
   prefixes: ['/v1/admin/audit'],
   init(ctx) {

@@ -26,6 +26,7 @@ export const lockoutPlugin = definePlugin({
   problems: [problems],
   config: lockoutConfigSchema,
   validate: validateLockoutConfig,
+  tables: ['lockout_counters'],
   migrations: lockoutMigrations,
   init(ctx) {
     const store = new CounterStore(ctx.db, ctx.config);

@@ -8,7 +8,7 @@
  */
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
-import { coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
+import { closestName, coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
 import { authServiceRef } from '../auth/contract.ts';
 import { openApiServiceRef } from '../openapi/contract.ts';
 import { rateLimit } from './contract.ts';
@@ -137,7 +137,7 @@ export const ratelimitPlugin = definePlugin({
     }
     for (const name of Object.keys(ctx.config.policies)) {
       if (groups.has(name)) continue;
-      const nearest = closest(name, [...groups]);
+      const nearest = closestName(name, groups);
       ctx.logger.warn(
         { group: name, groups: [...groups].sort() },
         `policies["${name}"]: no enabled route is in the rate-limit group "${name}", so this policy changes nothing${nearest ? ` (did you mean "${nearest}"?)` : ''}`,
@@ -178,26 +178,4 @@ async function named(where: string, ping: Promise<unknown>, lastError: () => str
     const why = lastError() ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`${where} is unreachable (${why})`);
   }
-}
-
-/** The candidate within two edits of `name` (a typo), if any. */
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: { candidate: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance <= 2 && (!best || distance < best.distance)) best = { candidate, distance };
-  }
-  return best?.candidate;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
 }

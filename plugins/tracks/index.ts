@@ -31,6 +31,7 @@ export const tracksPlugin = definePlugin({
   config: tracksConfigSchema,
   fromEnv: tracksConfigFromEnv,
   problems: [tracksProblems],
+  tables: ['tracks_submissions'],
   migrations: tracksMigrations,
   prefixes: ['/v1/tracks', '/v1/admin/tracks'],
   init(ctx) {

@@ -42,6 +42,7 @@ export const w9EncryptionPlugin = definePlugin({
   // Censored by name in every log line of the kernel, whoever logs them.
   redact: ['tin', 'ssn', 'ein', 'tinDigits', 'signature'],
   problems: [w9Problems],
+  tables: ['w9_encryption_forms'],
   migrations: w9Migrations,
   prefixes: ['/v1/w9', '/v1/admin/w9'],
   async init(ctx) {

@@ -35,6 +35,18 @@ class DriftInit extends Migration {
 }
 pluginConformance(definePlugin({ id: 'drift', version: '1.0.0', entities: [Item], migrations: [{ name: 'drift/0001_init', class: DriftInit }] }));
 
+// A plain-SQL table the plugin does not declare in `tables`, and a declared one nothing creates.
+class HiddenInit extends Migration {
+  override up(): void {
+    this.addSql('create table hidden_rows (id int primary key)');
+  }
+  override down(): void {
+    this.addSql('drop table hidden_rows');
+  }
+}
+pluginConformance(definePlugin({ id: 'hidden', version: '1.0.0', migrations: [{ name: 'hidden/0001_init', class: HiddenInit }] }));
+pluginConformance(definePlugin({ id: 'phantom', version: '1.0.0', tables: ['phantom_rows'] }));
+
 // A stop that outlasts the plugin's own stop timeout.
 pluginConformance(
   definePlugin({
