@@ -76,7 +76,7 @@ describe('w9-encryption: keys', () => {
     const kernel = plan({ W9_ENCRYPTION_KEYS: `k1:${KEY}`, W9_INDEX_KEY: KEY }, 'development');
     const described = kernel.describe().find((d) => d.id === 'w9-encryption')!;
     assert.ok(!JSON.stringify(described).includes(KEY));
-    assert.deepEqual(described.tables, []);
+    assert.deepEqual(described.tables, ['w9_encryption_forms']);
     assert.deepEqual(
       described.routes.map((r) => `${r.method} ${r.path}`).sort(),
       ['GET /v1/w9', 'POST /v1/admin/w9/:userId/reveal', 'POST /v1/admin/w9/search', 'PUT /v1/w9'],
