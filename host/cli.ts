@@ -7,6 +7,7 @@ import { BootError, formatProblem, KERNEL_VERSION, type CommandIo, type Env, typ
 import { bootstrap } from './bootstrap.ts';
 import { checkListenAddress, listenError } from './listen-address.ts';
 import { forwardToRunningServer, listenControlSocket } from './control-socket.ts';
+import { secretsEnvLines } from './secret-values.ts';
 import { serve } from './server.ts';
 
 export interface CliIo {
@@ -29,6 +30,7 @@ const USAGE = `usage: empulse <command>
   migrate status             list migrations and whether each is applied
   plugins [--json]           enabled plugins, their dependencies, routes and tables
   check                      validate the config and reach every dependency
+  secrets                    print new secrets as .env lines (JWT_SECRET, W9_*, METRICS_TOKEN, …)
   help                       this list, with the commands of the enabled plugins
 `;
 
@@ -48,6 +50,14 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         return await plugins(args.slice(1), io);
       case 'check':
         return await check(io);
+      case 'secrets':
+        // Fresh production secrets as .env lines; needs no config and touches nothing.
+        if (args.length > 1) {
+          io.err('usage: empulse secrets (prints new secrets as .env lines, e.g. npx empulse secrets >> .env)');
+          return 2;
+        }
+        for (const line of secretsEnvLines()) io.out(line);
+        return 0;
       case 'help':
       case '--help':
       case '-h':

@@ -7,10 +7,10 @@
  * Losing this file loses what they protect (development W-9 forms no longer decrypt): the host
  * logs where it is whenever it creates a secret.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BootError, type Env, type RuntimeMode } from '../core/index.ts';
+import { newKeyRing, SECRET_MAKERS } from './secret-values.ts';
 
 interface DevSecret {
   readonly name: string;
@@ -20,20 +20,11 @@ interface DevSecret {
   readonly make: () => string;
 }
 
-const base64url = (bytes: number) => () => randomBytes(bytes).toString('base64url');
-const base64 = (bytes: number) => () => randomBytes(bytes).toString('base64');
-
 const DEV_SECRETS: readonly DevSecret[] = [
-  { name: 'JWT_SECRET', unlessSet: ['JWT_PRIVATE_KEY'], make: base64url(48) },
-  { name: 'STORAGE_SIGNING_KEY', unlessSet: [], make: base64url(32) },
-  // A key id naming the day it was made (a later key added in front of it is easy to tell) and
-  // random, so a lost secrets.json regenerated the same day never reuses an id with other bytes.
-  {
-    name: 'W9_ENCRYPTION_KEYS',
-    unlessSet: [],
-    make: () => `dev-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}:${base64(32)()}`,
-  },
-  { name: 'W9_INDEX_KEY', unlessSet: [], make: base64(32) },
+  { name: 'JWT_SECRET', unlessSet: ['JWT_PRIVATE_KEY'], make: SECRET_MAKERS.JWT_SECRET },
+  { name: 'STORAGE_SIGNING_KEY', unlessSet: [], make: SECRET_MAKERS.STORAGE_SIGNING_KEY },
+  { name: 'W9_ENCRYPTION_KEYS', unlessSet: [], make: newKeyRing('dev-') },
+  { name: 'W9_INDEX_KEY', unlessSet: [], make: SECRET_MAKERS.W9_INDEX_KEY },
 ];
 
 export interface DevelopmentSecrets {

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Env } from '../core/index.ts';
 import { runCli } from '../host/cli.ts';
+import { validateW9Config } from '../plugins/w9-encryption/config.ts';
 import { createScratchDatabase } from '../host/testing.ts';
 import { kernelMigrations } from '../migrations/index.ts';
 import { projectImport, projectPath } from './support/paths.ts';
@@ -428,6 +429,20 @@ describe('empulse usage', () => {
     const r = await cli(['help']);
     assert.equal(r.code, 0, show(r));
     assert.ok(r.out.some((l) => l.startsWith('usage: empulse')), show(r));
+  });
+
+  it('secrets prints fresh values for every secret an operator sets, in the formats the plugins parse', async () => {
+    const first = await cli(['secrets'], {});
+    assert.equal(first.code, 0, show(first));
+    const values = new Map(first.out.filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.deepEqual([...values.keys()].sort(), ['EMAIL_OUTBOX_KEY', 'JWT_SECRET', 'METRICS_TOKEN', 'POSTGRES_PASSWORD', 'STORAGE_SIGNING_KEY', 'W9_ENCRYPTION_KEYS', 'W9_INDEX_KEY']);
+    assert.ok(first.out[0]!.startsWith('# made by `npx empulse secrets`'));
+    // What production checks: the W-9 plugin parses its keys, the others are long enough.
+    assert.deepEqual(validateW9Config({ encryptionKeys: values.get('W9_ENCRYPTION_KEYS'), indexKey: values.get('W9_INDEX_KEY'), rotationBatchSize: 200 }, 'production'), []);
+    assert.ok(values.get('JWT_SECRET')!.length >= 64 && values.get('STORAGE_SIGNING_KEY')!.length >= 43);
+    const second = await cli(['secrets'], {});
+    assert.notEqual(second.out.join('\n'), first.out.join('\n'), 'new values each time');
+    assert.equal((await cli(['secrets', '--force'], {})).code, 2);
   });
 
   it('prints the usage, and starts nothing, when no command is given', async () => {

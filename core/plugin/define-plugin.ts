@@ -205,7 +205,7 @@ export interface PluginSpec<
   readonly timeouts?: LifecycleTimeouts;
   /**
    * CLI commands, by their words (`'users set-role'`, `'audit verify'`): lower case, unique across
-   * plugins, and not one of the host's own (`start`, `migrate`, `plugins`, `check`, `help`).
+   * plugins, and not one of the host's own (`start`, `migrate`, `plugins`, `check`, `secrets`, `help`).
    */
   readonly commands?: Readonly<Record<string, PluginCommand<FullContext<Schema, Requires, Optional, Provides, State>>>>;
 }
