@@ -29,7 +29,8 @@ import { FormStore, type FormRow } from '../plugins/w9-encryption/form-store.ts'
 import { w9EncryptionPlugin } from '../plugins/w9-encryption/index.ts';
 import { importKeyRing } from '../plugins/w9-encryption/key-ring.ts';
 import type { W9Input } from '../plugins/w9-encryption/schemas.ts';
-import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { logIn, signedInUser, type SignedInUser } from './support/accounts.ts';
+import { startMailbox, type Mailbox } from './support/mailbox.ts';
 import { projectRoot } from './support/paths.ts';
 
 const APP = 'https://app.empulse.test';
@@ -43,10 +44,7 @@ const INDEX_KEY = key();
 /** Forms stored straight through the plugin's own sealing code (no accounts needed), under k1. */
 const BULK = 400;
 
-interface User {
-  readonly id: string;
-  readonly headers: { readonly authorization: string };
-}
+type User = SignedInUser;
 
 /** A W-9 as a client sends it; `n` makes each one's TIN, address and signature distinct. */
 function formBody(n: number): Record<string, unknown> {
@@ -112,17 +110,8 @@ describe('w9-encryption: rotate-keys', () => {
   const rows = async (): Promise<FormRow[]> =>
     (await sql().execute('select * from w9_encryption_forms order by id', [], 'all')) as FormRow[];
 
-  async function newUser(t: TestKernel, label: string): Promise<User> {
-    const email = `${label}@example.test`;
-    const registered = await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD, displayName: label } });
-    assert.equal(registered.statusCode, 202, registered.body);
-    const token = linkToken(await mailbox.waitFor(email, /Confirm your email/), APP, '/verify-email');
-    assert.equal((await t.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } })).statusCode, 200);
-    const login = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
-    assert.equal(login.statusCode, 200, login.body);
-    const pair = login.json() as { accessToken: string; user: { id: string } };
-    return { id: pair.user.id, headers: { authorization: `Bearer ${pair.accessToken}` } };
-  }
+  const newUser = (t: TestKernel, label: string): Promise<User> =>
+    signedInUser(t, mailbox, { email: `${label}@example.test`, password: PASSWORD, displayName: label, appUrl: APP });
 
   async function put(t: TestKernel, user: User, n: number): Promise<void> {
     const body = formBody(n);
@@ -217,7 +206,7 @@ describe('w9-encryption: rotate-keys', () => {
     // And through the API: an admin reveals each user's current form.
     const admin = await newUser(afterwards, 'rotation-admin');
     await afterwards.kernel.database.transactional((em) => afterwards.service(authServiceRef).setRole(admin.id, 'admin', { em }));
-    const adminHeaders = (await loginAgain(afterwards, 'rotation-admin')).headers;
+    const adminHeaders = (await logIn(afterwards, 'rotation-admin@example.test', PASSWORD)).headers;
     for (const user of users) {
       const revealed = await afterwards.inject({ method: 'POST', url: `/v1/admin/w9/${user.id}/reveal`, headers: adminHeaders, payload: { reason: 'rotation check' } });
       assert.equal(revealed.statusCode, 200, revealed.body);
@@ -294,11 +283,4 @@ describe('w9-encryption: rotate-keys', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
-
-  async function loginAgain(t: TestKernel, label: string): Promise<User> {
-    const login = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: `${label}@example.test`, password: PASSWORD } });
-    assert.equal(login.statusCode, 200, login.body);
-    const pair = login.json() as { accessToken: string; user: { id: string } };
-    return { id: pair.user.id, headers: { authorization: `Bearer ${pair.accessToken}` } };
-  }
 });

@@ -23,7 +23,8 @@ import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { w9EncryptionPlugin } from '../plugins/w9-encryption/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { expectProblem } from './support/expect-problem.ts';
-import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
+import { signedInUser, type SignedInUser } from './support/accounts.ts';
+import { startMailbox, type Mailbox } from './support/mailbox.ts';
 
 const APP = 'https://app.empulse.test';
 const JWT_SECRET = 'w9-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -40,11 +41,7 @@ const LINE2 = 'Mezzanine Zeta-Kappa';
 const CITY = 'Springfieldia Quorvex';
 const SIGNATURE = '/s/ Marguerite Zanzibar-Oyelaran';
 
-interface User {
-  readonly id: string;
-  readonly email: string;
-  readonly headers: { readonly authorization: string };
-}
+type User = SignedInUser;
 
 interface MaskedW9 {
   legalName: string;
@@ -154,17 +151,8 @@ describe('w9-encryption plugin', () => {
   const rows = async <T>(query: string, params: unknown[] = []) => (await sql().execute(query, params, 'all')) as T[];
 
   /** A verified, logged-in user with the default role (artist). */
-  async function newUser(label: string): Promise<User> {
-    const email = `${label}-${++users}@example.test`;
-    const registered = await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD, displayName: `User ${users}` } });
-    assert.equal(registered.statusCode, 202, registered.body);
-    const token = linkToken(await mailbox.waitFor(email, /Confirm your email/), APP, '/verify-email');
-    assert.equal((await t.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } })).statusCode, 200);
-    const login = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
-    assert.equal(login.statusCode, 200, login.body);
-    const pair = login.json() as { accessToken: string; user: { id: string } };
-    return { id: pair.user.id, email, headers: { authorization: `Bearer ${pair.accessToken}` } };
-  }
+  const newUser = (label: string): Promise<User> =>
+    signedInUser(t, mailbox, { email: `${label}-${++users}@example.test`, password: PASSWORD, displayName: `User ${users}`, appUrl: APP });
 
   /** A user made admin through auth's service (roles are read per request: the token stays valid). */
   async function newAdmin(label: string): Promise<User> {

@@ -15,17 +15,14 @@ import { authPlugin } from '../../plugins/auth/index.ts';
 import { emailPlugin } from '../../plugins/email/index.ts';
 import { storagePlugin } from '../../plugins/storage/index.ts';
 import { tracksPlugin } from '../../plugins/tracks/index.ts';
-import { linkToken, startMailbox, type Mailbox } from './mailbox.ts';
+import { signedInUser, type SignedInUser } from './accounts.ts';
+import { startMailbox, type Mailbox } from './mailbox.ts';
 
 export const APP = 'https://app.empulse.test';
 const JWT_SECRET = 'tracks-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const PASSWORD = 'correct horse battery staple';
 
-export interface User {
-  readonly id: string;
-  readonly email: string;
-  readonly headers: { readonly authorization: string };
-}
+export type User = SignedInUser;
 
 type StorageOptions = Parameters<typeof configure<typeof storagePlugin>>[1];
 type TracksOptions = Parameters<typeof configure<typeof tracksPlugin>>[1];
@@ -70,17 +67,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   });
   let users = 0;
 
-  async function newUser(label: string): Promise<User> {
-    const email = `${label}-${++users}@example.test`;
-    const registered = await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD, displayName: `User ${label}` } });
-    assert.equal(registered.statusCode, 202, registered.body);
-    const token = linkToken(await mailbox.waitFor(email, /Confirm your email/), APP, '/verify-email');
-    assert.equal((await t.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } })).statusCode, 200);
-    const login = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
-    assert.equal(login.statusCode, 200, login.body);
-    const pair = login.json() as { accessToken: string; user: { id: string } };
-    return { id: pair.user.id, email, headers: { authorization: `Bearer ${pair.accessToken}` } };
-  }
+  const newUser = (label: string): Promise<User> =>
+    signedInUser(t, mailbox, { email: `${label}-${++users}@example.test`, password: PASSWORD, displayName: `User ${label}`, appUrl: APP });
+
 
   const admin = await newUser('admin');
   const promoted = await t.kernel.database.transactional((em) => t.service(authServiceRef).setRole(admin.id, 'admin', { em }));
