@@ -10,6 +10,7 @@ import { authPlugin } from './plugins/auth/index.ts';
 import { emailPlugin } from './plugins/email/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
 import { lockoutPlugin } from './plugins/lockout/index.ts';
+import { metricsPlugin } from './plugins/metrics/index.ts';
 import { openApiPlugin } from './plugins/openapi/index.ts';
 import { ratelimitPlugin } from './plugins/ratelimit/index.ts';
 import { storagePlugin } from './plugins/storage/index.ts';
@@ -19,6 +20,7 @@ import { w9EncryptionPlugin } from './plugins/w9-encryption/index.ts';
 export default defineConfig({
   plugins: [
     healthPlugin,
+    metricsPlugin,
     openApiPlugin,
     emailPlugin,
     authPlugin,

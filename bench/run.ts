@@ -70,6 +70,21 @@ async function main(): Promise<void> {
     lrow('memory backend', memoryLimited);
     lrow('Redis backend (TCP, @upstash/ratelimit script)', redisLimited);
 
+    // The metrics plugin's cost on the hot path: every request updates a counter and a histogram
+    // (the runs above have it on, as empulse.config.ts does). And what one scrape costs.
+    const unmeasured = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn', BENCH_METRICS: 'off' }, (url) => load(`${url}/v1/bench/ping`));
+    const token = 'bench-metrics-token-0123456789abcdef';
+    const scrapes = await withServer('empulse.ts', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn', METRICS_TOKEN: token }, async (url) => {
+      await load(`${url}/v1/bench/ping`, 2); // series for a few routes, as after real traffic
+      return load(`${url}/metrics`, DURATION_S, { authorization: `Bearer ${token}` }, 4);
+    });
+    console.log('\n| metrics plugin, GET /v1/bench/ping | req/s | p50 ms | p99 ms | ratio to without metrics |');
+    console.log('|---|---:|---:|---:|---:|');
+    const mrow = (name: string, r: Load) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / unmeasured.rps).toFixed(2)} |`);
+    mrow('without the metrics plugin', unmeasured);
+    mrow('with it (request counter + latency histogram per request)', unlimited);
+    console.log(`\nGET /metrics (process, HTTP, pool, outbox series; 4 scrapers at once): ${scrapes.rps.toFixed(0)} scrapes/s, p50 ${scrapes.p50} ms, p99 ${scrapes.p99} ms${scrapes.non2xx ? `, ${scrapes.non2xx} non-2xx` : ''}`);
+
     const authDb = await createScratchDatabase();
     try {
       const a = await withServer('empulse.ts', { DATABASE_URL: authDb.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, (url) => benchAuth(url, authDb.url, DURATION_S));
@@ -171,8 +186,8 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-async function load(url: string, duration = DURATION_S): Promise<Load> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: 1 });
+async function load(url: string, duration = DURATION_S, headers: Record<string, string> = {}, connections = CONNECTIONS): Promise<Load> {
+  const result = await autocannon({ url, connections, duration, pipelining: 1, headers });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,

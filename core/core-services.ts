@@ -32,12 +32,32 @@ export interface RouteCatalog {
   problems(): ReadonlyMap<string, DeclaredProblem>;
 }
 
+/** One answered request, as response observers see it (metrics, tracing). */
+export interface ResponseObservation {
+  readonly method: string;
+  /**
+   * The pattern of the route that answered (`/v1/tracks/:id`), never the raw path; undefined
+   * when no route matched (404/405), so a scanner's random paths cannot grow a label set.
+   */
+  readonly route: string | undefined;
+  /** The id of the plugin that registered that route. */
+  readonly plugin: string | undefined;
+  readonly status: number;
+  /** From the request's arrival to the end of its handler (the body may still be streaming). */
+  readonly durationSeconds: number;
+}
+
+/** Called once per answered request; it must be quick and must not throw (a throw is logged and ignored). */
+export type ResponseObserver = (observation: ResponseObservation) => void;
+
 /** Extension points of the HTTP pipeline; open while plugins initialise, closed once the kernel runs. */
 export interface HttpService {
   /** Adds a guard to every route (guards run in the order added, before the body is read). */
   addGuard(guard: RouteGuard): void;
   /** Response headers browsers may read cross-origin (CORS `Access-Control-Expose-Headers`). */
   exposeHeaders(...names: string[]): void;
+  /** Calls `observer` after every request, whether or not a route matched. */
+  observeResponses(observer: ResponseObserver): void;
 }
 
 export const coreServices = {

@@ -36,7 +36,7 @@ export { defineConfig, resolveConfig } from './config/define-config.ts';
 export { closestName } from './config/did-you-mean.ts';
 export type { ConfigInput, EmpulseConfig, HttpSettings } from './config/define-config.ts';
 export { coreServices } from './core-services.ts';
-export type { HttpService, LifecycleService, PluginSummary, RouteCatalog } from './core-services.ts';
+export type { HttpService, LifecycleService, PluginSummary, ResponseObservation, ResponseObserver, RouteCatalog } from './core-services.ts';
 export type { CheckOutcome, CheckReport, CheckStatus, HealthService, ReadinessReport } from './health/health-registry.ts';
 export { HttpProblem, coreProblems, defineProblems, problemType } from './http/problem.ts';
 export type { DeclaredProblem, FieldError, ProblemBody, ProblemCatalogue, ProblemDefinition, ProblemInit } from './http/problem.ts';
@@ -77,7 +77,7 @@ export type {
   StreamBodyOptions,
   UploadBody,
 } from './http/body/kinds.ts';
-export type { Database, DatabaseConfig } from './database/database.ts';
+export type { Database, DatabaseConfig, PoolStats } from './database/database.ts';
 export { Migration } from './database/migration-entry.ts';
 export type { MigrationEntry } from './database/migration-entry.ts';
 export type { MigrationStatus } from './database/migration-runner.ts';

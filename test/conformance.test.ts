@@ -16,6 +16,7 @@ import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { lockoutPlugin } from '../plugins/lockout/index.ts';
+import { metricsPlugin } from '../plugins/metrics/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
 import { storagePlugin } from '../plugins/storage/index.ts';
@@ -34,6 +35,7 @@ const env = { JWT_SECRET: 'conformance-test-secret-0123456789-abcdefghijklmnopqr
 
 pluginConformance(healthPlugin);
 pluginConformance(openApiPlugin);
+pluginConformance(metricsPlugin, { config: { token: 'conformance-metrics-token-0123456789' } });
 pluginConformance(emailPlugin, { config: { transport: 'outbox', outboxDir } });
 pluginConformance(authPlugin, { dependencies: [email], env });
 pluginConformance(lockoutPlugin, { dependencies: [authPlugin, email], env });

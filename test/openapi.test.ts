@@ -11,6 +11,7 @@ import { authPlugin } from '../plugins/auth/index.ts';
 import { emailPlugin } from '../plugins/email/index.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { lockoutPlugin } from '../plugins/lockout/index.ts';
+import { metricsPlugin } from '../plugins/metrics/index.ts';
 import { openApiPlugin } from '../plugins/openapi/index.ts';
 import { rateLimit } from '../plugins/ratelimit/contract.ts';
 import { ratelimitPlugin } from '../plugins/ratelimit/index.ts';
@@ -216,6 +217,7 @@ describe('openapi: the document of every built-in plugin', () => {
     t = await createTestKernel({
       plugins: [
         healthPlugin,
+        metricsPlugin,
         openApiPlugin,
         configure(emailPlugin, { transport: 'outbox', outboxDir }),
         authPlugin,

@@ -53,7 +53,8 @@ const pingPlugin = definePlugin({
   },
 });
 const plugins = [
-  ...config.plugins.filter((p) => !('id' in p && p.id === 'ratelimit')),
+  // BENCH_METRICS=off leaves the metrics plugin out, for its cost on the hot path.
+  ...config.plugins.filter((p) => !('id' in p && (p.id === 'ratelimit' || (p.id === 'metrics' && process.env.BENCH_METRICS === 'off')))),
   pingPlugin,
   ...(limits === 'memory' || limits === 'redis'
     ? [configure(ratelimitPlugin, { backend: limits, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', defaultPolicy: { limit: 1_000_000_000, windowSeconds: 60 } })]

@@ -10,6 +10,17 @@ export type DatabaseConfig =
   /** `dataDir` undefined: an in-memory database (tests). */
   | { readonly driver: 'pglite'; readonly dataDir?: string };
 
+/** The connection pool's state at one moment (PostgreSQL; the embedded database has no pool). */
+export interface PoolStats {
+  /** Connections open (busy or idle). */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection: above zero, the pool is the bottleneck. */
+  readonly waiting: number;
+  /** The most connections the pool opens (`DATABASE_POOL_MAX`). */
+  readonly max: number;
+}
+
 export interface Database {
   readonly driver: DatabaseConfig['driver'];
   readonly orm: MikroORM;
@@ -19,4 +30,6 @@ export interface Database {
   transactional<T>(work: (em: SqlEntityManager) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** The pool's state, or undefined on the embedded database or before the pool exists. */
+  poolStats(): PoolStats | undefined;
 }

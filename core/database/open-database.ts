@@ -6,7 +6,14 @@ import type { EntitySchema, EventSubscriber, MikroORM, Options, TransactionEvent
 import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from '../logging/logger.ts';
-import type { Database, DatabaseConfig } from './database.ts';
+import type { Database, DatabaseConfig, PoolStats } from './database.ts';
+
+/** The counters of pg's Pool we read (kept structural: the core does not import pg). */
+interface PgPoolCounters {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+}
 import type { MigrationEntry } from './migration-entry.ts';
 
 /**
@@ -74,6 +81,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   } satisfies Partial<Options>;
 
   let orm: MikroORM;
+  let poolStats: () => PoolStats | undefined = () => undefined;
   if (config.driver === 'postgresql') {
     const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
     orm = await PgOrm.init({
@@ -84,6 +92,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
       // DATABASE_URL would silently become a new, empty, freshly migrated database.
       ensureDatabase: false,
     });
+    const max = Math.max(2, config.poolMax ?? 10);
+    // pg's Pool, for its counters (MikroORM creates it on connect; this does not open a connection).
+    const pool = await (orm.em.getConnection() as unknown as { getNativeClient(): Promise<PgPoolCounters> }).getNativeClient();
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
     orm = await LiteOrm.init({ ...common, ...(config.dataDir !== undefined && { dbName: config.dataDir }) });
@@ -99,6 +111,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     ping: async () => {
       await orm.em.getConnection().execute('select 1');
     },
+    poolStats,
     close: () => orm.close(true),
   };
 }

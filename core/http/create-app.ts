@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import cors from '@koa/cors';
 import helmet from 'koa-helmet';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { ResponseObserver } from '../core-services.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { HttpContext } from './context.ts';
 import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
@@ -34,6 +35,8 @@ export interface HttpAppOptions {
   readonly guards: readonly RouteGuard[];
   /** Headers plugins add to CORS' exposed list (e.g. the ratelimit plugin's `RateLimit`). */
   readonly exposedHeaders: readonly string[];
+  /** Told about every answered request (read when routes are mounted). */
+  readonly responseObservers: readonly ResponseObserver[];
   readonly forkEm: () => SqlEntityManager;
   /** True once shutdown began: responses then ask clients to close keep-alive connections. */
   readonly isDraining: () => boolean;
@@ -48,6 +51,9 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
   // from the nearest hop), so a client cannot pick its own address by sending the header.
   app.proxy = false;
   const trust = settings.trustedProxies.length > 0 ? proxyaddr.compile([...settings.trustedProxies]) : undefined;
+  // The route that answered each request, for observers: set by the route's first middleware.
+  const answeredBy = new WeakMap<object, RouteDefinition>();
+  const observers = options.responseObservers;
 
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -85,6 +91,7 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
       // nobody wants (up to whatever Content-Length was declared) to keep the connection alive.
       // `complete` is Node's (and Deno's node:http) "the whole request was received".
       if ((ctx.req as { complete?: boolean }).complete === false) ctx.set('Connection', 'close');
+      const durationMs = performance.now() - started;
       if (logger.level === 'info' || logger.level === 'debug' || logger.level === 'trace') {
         logger.info(
           {
@@ -93,10 +100,21 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
             method: ctx.method,
             path: ctx.path,
             status: ctx.status,
-            durationMs: Math.round((performance.now() - started) * 100) / 100,
+            durationMs: Math.round(durationMs * 100) / 100,
           },
           'request',
         );
+      }
+      if (observers.length > 0) {
+        const route = answeredBy.get(ctx);
+        const observation = { method: ctx.method, route: route?.path, plugin: route?.plugin, status: ctx.status, durationSeconds: durationMs / 1000 };
+        for (const observe of observers) {
+          try {
+            observe(observation);
+          } catch (err) {
+            logger.error({ err }, 'response observer failed');
+          }
+        }
       }
     }
   });
@@ -139,7 +157,11 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
 
   const router = new Router<LazyRequestState, HttpContext>();
   for (const route of options.routes) {
-    router.register(route.path, [route.method], routeMiddleware(route, settings, options.guards));
+    const mark: Koa.Middleware<LazyRequestState, HttpContext> = (ctx, next) => {
+      answeredBy.set(ctx, route);
+      return next();
+    };
+    router.register(route.path, [route.method], [mark, ...routeMiddleware(route, settings, options.guards)]);
   }
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -7,7 +7,7 @@
  */
 import type Koa from 'koa';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
-import { coreServices, type HttpService, type LifecycleService, type RouteCatalog } from '../core-services.ts';
+import { coreServices, type HttpService, type LifecycleService, type ResponseObserver, type RouteCatalog } from '../core-services.ts';
 import type { DatabaseConfig } from '../database/database.ts';
 import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
@@ -98,6 +98,7 @@ export class Kernel {
   readonly #lifecycle: LifecycleRunner;
   readonly #guards = new ExtensionPoint<RouteGuard>('core.http.guards');
   readonly #exposedHeaders = new ExtensionPoint<string>('core.http.exposed-headers');
+  readonly #responseObservers = new ExtensionPoint<ResponseObserver>('core.http.response-observers');
   readonly #fakes: ReadonlySet<string>;
   #db: OpenedDatabase | undefined;
   #app: Koa<LazyRequestState, HttpContext> | undefined;
@@ -192,6 +193,7 @@ export class Kernel {
       await this.#lifecycle.initAll(this.#slots);
       this.#guards.close();
       this.#exposedHeaders.close();
+      this.#responseObservers.close();
       this.#app = this.#mountRoutes();
       if (options.start === false) return;
       await this.#lifecycle.startAll();
@@ -301,6 +303,7 @@ export class Kernel {
     const http: HttpService = {
       addGuard: (guard) => this.#guards.add(guard),
       exposeHeaders: (...names) => names.forEach((name) => this.#exposedHeaders.add(name)),
+      observeResponses: (observer) => this.#responseObservers.add(observer),
     };
     for (const [ref, impl] of [
       [coreServices.health, this.health],
@@ -339,6 +342,7 @@ export class Kernel {
       routes,
       guards: this.#guards.items,
       exposedHeaders: this.#exposedHeaders.items,
+      responseObservers: this.#responseObservers.items,
       forkEm: () => this.database.em(),
       isDraining: () => this.isDraining(),
     });

@@ -18,7 +18,11 @@ export interface AuthDeps {
   readonly gates: readonly LoginGate[];
   readonly logger: Logger;
   readonly emit: PluginContext<unknown, unknown, unknown>['emit'];
+  /** Counts a login's outcome (metrics; a no-op without the metrics plugin). */
+  readonly countLogin: (outcome: LoginOutcome) => void;
 }
+
+export type LoginOutcome = 'succeeded' | 'invalid_credentials' | 'email_not_verified' | 'refused' | 'error';
 
 /** Who is asking, for session records, gates and logs. */
 export interface RequestMeta {

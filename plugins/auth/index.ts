@@ -5,6 +5,7 @@
  */
 import { coreServices, definePlugin } from '../../core/index.ts';
 import { emailServiceRef } from '../email/contract.ts';
+import { metricsServiceRef } from '../metrics/contract.ts';
 import { openApiServiceRef } from '../openapi/contract.ts';
 import { authServiceRef, requiresRole, type LoginGate } from './contract.ts';
 import { authEmails } from './emails.ts';
@@ -26,7 +27,7 @@ export const authPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Accounts, sessions and tokens',
   requires: { email: emailServiceRef, http: coreServices.http },
-  optional: { openapi: openApiServiceRef },
+  optional: { openapi: openApiServiceRef, metrics: metricsServiceRef },
   provides: { auth: authServiceRef },
   problems: [authProblems],
   config: authConfigSchema,
@@ -43,6 +44,11 @@ export const authPlugin = definePlugin({
     ctx.services.email.registerTemplates(...Object.values(authEmails));
     ctx.services.openapi?.nameSchemas(namedAuthSchemas);
     ctx.services.openapi?.decorate(describeAuth);
+    const logins = ctx.services.metrics?.counter({
+      name: 'empulse_auth_logins_total',
+      help: 'Login attempts by outcome: succeeded, invalid_credentials, email_not_verified, refused (a login gate said no: locked), error',
+      labelNames: ['outcome'],
+    });
     const engine = new AuthEngine(
       {
         config,
@@ -59,6 +65,7 @@ export const authPlugin = definePlugin({
         gates: gates.items,
         logger: ctx.logger,
         emit: ctx.emit,
+        countLogin: (outcome) => logins?.inc({ outcome }),
       },
       gates,
     );

@@ -49,7 +49,12 @@ export class Sessions {
     const d = this.#d;
     const identifier = normalizeEmail(email);
     const attempt = { identifier, ip: meta.ip, requestId: meta.requestId };
-    for (const gate of d.gates) await gate.before(attempt);
+    try {
+      for (const gate of d.gates) await gate.before(attempt);
+    } catch (err) {
+      d.countLogin('refused');
+      throw err;
+    }
 
     let user: AuthUser | null;
     let valid: boolean;
@@ -58,19 +63,23 @@ export class Sessions {
       const candidate = normalizePassword(password);
       valid = user ? await d.hasher.verify(user.passwordHash, candidate) : await d.hasher.verifyDummy(candidate);
     } catch (err) {
+      d.countLogin('error');
       for (const gate of d.gates) await gate.after?.(attempt, 'error');
       throw err;
     }
     for (const gate of d.gates) await gate.after?.(attempt, valid ? 'succeeded' : 'failed');
     if (!user || !valid) {
+      d.countLogin('invalid_credentials');
       d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'invalid_credentials' });
       throw authProblems.invalid_credentials('The email or password is not correct.');
     }
     if (!user.emailVerifiedAt) {
+      d.countLogin('email_not_verified');
       d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'email_not_verified' });
       throw authProblems.email_not_verified('Verify your email address first; we can send the link again.');
     }
     const issued = await d.db.transactional((em) => this.#open(em, user, meta, cookieMode));
+    d.countLogin('succeeded');
     d.emit(authHooks.loginSucceeded, { userId: user.id, identifier, ip: meta.ip });
     return issued;
   }

@@ -4,6 +4,7 @@
  * retries and backoff through Resend, SMTP or — in development — files in a directory.
  */
 import { defineHook, definePlugin } from '../../core/index.ts';
+import { metricsServiceRef } from '../metrics/contract.ts';
 import { emailServiceRef, type EmailTemplate } from './contract.ts';
 import { emailConfigFromEnv, emailConfigSchema, validateEmailConfig } from './config.ts';
 import { emailMigrations } from './migrations.ts';
@@ -25,6 +26,7 @@ export const emailPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Templated email through a durable, encrypted outbox (Resend, SMTP or a development directory)',
   provides: { email: emailServiceRef },
+  optional: { metrics: metricsServiceRef },
   config: emailConfigSchema,
   fromEnv: emailConfigFromEnv,
   validate: validateEmailConfig,
@@ -32,13 +34,31 @@ export const emailPlugin = definePlugin({
   entities: [EmailOutbox],
   migrations: emailMigrations,
   async init(ctx) {
+    const metrics = ctx.services.metrics;
+    const deliveries = metrics?.counter({
+      name: 'empulse_email_deliveries_total',
+      help: 'Delivery attempts by transport and outcome: sent, retry (failed, due again), failed (given up)',
+      labelNames: ['transport', 'outcome'],
+    });
     const runtime = await createEmailRuntime({
+      ...(deliveries && { onDelivery: (outcome, transport) => deliveries.inc({ transport, outcome }) }),
       config: ctx.config,
       logger: ctx.logger,
       em: () => ctx.db.em(),
       queued: (id, em) => ctx.emit(outboxQueued, { id }, { em }),
       templates: ctx.extensionPoint<EmailTemplate<unknown>>('templates'),
     });
+    if (metrics) {
+      // Looked up at each scrape: one indexed count, cheaper than tracking every state change.
+      let backlog: Promise<{ readonly pending: number; readonly oldestSeconds: number }> | undefined;
+      const read = () => (backlog ??= runtime.store.backlog().finally(() => (backlog = undefined)));
+      metrics.gauge({ name: 'empulse_email_outbox_pending', help: 'Messages in the outbox waiting for delivery', collect: async (g) => g.set({}, (await read()).pending) });
+      metrics.gauge({
+        name: 'empulse_email_outbox_oldest_pending_seconds',
+        help: 'Age of the oldest message waiting for delivery (0 when none)',
+        collect: async (g) => g.set({}, (await read()).oldestSeconds),
+      });
+    }
     ctx.onStop(() => runtime.transport.close()); // after stop() let the worker finish its sends
     return { services: { email: runtime.service }, state: runtime };
   },

@@ -105,6 +105,17 @@ export class OutboxStore {
     return ms == null ? null : Math.ceil(Number(ms));
   }
 
+  /** Messages waiting to be delivered (queued or due for a retry), and the oldest one's age. */
+  async backlog(): Promise<{ readonly pending: number; readonly oldestSeconds: number }> {
+    const rows = await this.#em().execute<Record<string, unknown>[]>(
+      `select count(*) as pending, coalesce(extract(epoch from (now() - min(created_at))), 0) as oldest
+         from email_outbox where status = 'pending'`,
+      [],
+      'all',
+    );
+    return { pending: Number(rows[0]?.pending ?? 0), oldestSeconds: Number(rows[0]?.oldest ?? 0) };
+  }
+
   async #update(set: string, params: unknown[], id: string, attempts: number): Promise<boolean> {
     const result = await this.#em().execute<{ affectedRows: number }>(
       `update email_outbox set ${set} where id = ? and attempts = ? and status = 'pending'`,

@@ -14,12 +14,13 @@ import { OutboxStore } from './outbox-store.ts';
 import { PayloadCipher } from './payload-cipher.ts';
 import { createEmailService } from './service.ts';
 import { createEmailTransport } from './transports/index.ts';
-import { OutboxWorker } from './worker.ts';
+import { OutboxWorker, type DeliveryObserver } from './worker.ts';
 
 export interface EmailRuntime {
   readonly service: EmailService;
   readonly transport: Transport;
   readonly worker: OutboxWorker;
+  readonly store: OutboxStore;
   /** The readiness check: the transport's, with successes cached briefly. */
   readonly check: (signal: AbortSignal) => Promise<CheckOutcome>;
 }
@@ -30,6 +31,8 @@ export interface RuntimeDeps {
   readonly em: () => SqlEntityManager;
   readonly queued: (id: string, em: SqlEntityManager | undefined) => void;
   readonly templates: ExtensionPoint<EmailTemplate<unknown>>;
+  /** Told each attempt's outcome (metrics). */
+  readonly onDelivery?: DeliveryObserver;
 }
 
 export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntime> {
@@ -47,6 +50,7 @@ export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntim
     pollIntervalMs: config.pollIntervalMs,
     batchSize: config.batchSize,
     sendTimeoutMs: config.sendTimeoutMs,
+    ...(deps.onDelivery && { onDelivery: deps.onDelivery }),
   });
   const service = createEmailService({ from: config.from, publicAppUrl: config.publicAppUrl, cipher, store, templates: deps.templates, em: deps.em, queued: deps.queued });
   // Checking a directory costs nothing; only a provider's check is worth caching.
@@ -55,7 +59,7 @@ export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntim
       ? (signal: AbortSignal) => transport.check(signal)
       : cachedCheck((signal) => transport.check(signal), config.readinessCacheMs);
   logger.info({ transport: transport.name }, 'email transport ready');
-  return { service, transport, worker, check };
+  return { service, transport, worker, check, store };
 }
 
 async function outboxKey(config: EmailConfig, logger: Logger): Promise<CryptoKey> {

@@ -10,6 +10,10 @@ import { DeliveryError, type OutgoingMessage, type Transport } from './message.t
 import type { ClaimedRow, OutboxStore } from './outbox-store.ts';
 import type { PayloadCipher } from './payload-cipher.ts';
 
+/** An attempt's outcome: delivered, due again later, or given up on. */
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
+export type DeliveryObserver = (outcome: DeliveryOutcome, transport: string) => void;
+
 export interface OutboxWorkerOptions {
   readonly store: OutboxStore;
   readonly cipher: PayloadCipher;
@@ -20,6 +24,7 @@ export interface OutboxWorkerOptions {
   readonly pollIntervalMs: number;
   readonly batchSize: number;
   readonly sendTimeoutMs: number;
+  readonly onDelivery?: DeliveryObserver;
 }
 
 /** Waiting less than this between rounds would only spin on rows another instance is claiming. */
@@ -104,6 +109,7 @@ export class OutboxWorker {
       if (!message) {
         const reason = 'the queued message cannot be decrypted (were EMAIL_OUTBOX_KEY or JWT_SECRET changed since it was queued?)';
         await this.#o.store.markFailed(row.id, row.attempts, reason);
+        this.#o.onDelivery?.('failed', this.#o.transport.name);
         log.error({ error: reason }, 'email delivery failed; giving up');
         return;
       }
@@ -116,6 +122,7 @@ export class OutboxWorker {
         return;
       }
       const ms = Math.round(performance.now() - started);
+      this.#o.onDelivery?.('sent', this.#o.transport.name);
       if (await this.#o.store.markSent(row.id, row.attempts)) log.info({ transport: this.#o.transport.name, ms }, 'email sent');
       else log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but its lease had run out: another attempt may send it again');
     } catch (err) {
@@ -146,12 +153,14 @@ export class OutboxWorker {
     const transport = this.#o.transport.name;
     if (permanent || row.attempts >= this.#o.maxAttempts) {
       await this.#o.store.markFailed(row.id, row.attempts, error);
+      this.#o.onDelivery?.('failed', transport);
       log.error({ transport, error, permanent }, 'email delivery failed; giving up');
       return;
     }
     // An interrupted attempt says nothing about the provider: due again as soon as anyone runs.
     const delayMs = interrupted ? 0 : retryDelayMs(row.attempts, this.#o.backoff);
     await this.#o.store.scheduleRetry(row.id, row.attempts, delayMs, error);
+    if (!interrupted) this.#o.onDelivery?.('retry', transport);
     log.warn({ transport, error, retryInMs: delayMs }, 'email delivery failed; will retry');
   }
 

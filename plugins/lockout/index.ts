@@ -7,6 +7,7 @@
 import { definePlugin, defineProblems } from '../../core/index.ts';
 import { authHooks, authServiceRef } from '../auth/contract.ts';
 import { emailServiceRef } from '../email/contract.ts';
+import { metricsServiceRef } from '../metrics/contract.ts';
 import { lockoutServiceRef, type LockoutService } from './contract.ts';
 import { accountLockedEmail } from './emails.ts';
 import { lockoutConfigSchema, validateLockoutConfig } from './config.ts';
@@ -21,7 +22,7 @@ export const lockoutPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Locks an email after repeated failed logins',
   requires: { auth: authServiceRef },
-  optional: { email: emailServiceRef },
+  optional: { email: emailServiceRef, metrics: metricsServiceRef },
   provides: { lockout: lockoutServiceRef },
   problems: [problems],
   config: lockoutConfigSchema,
@@ -30,6 +31,7 @@ export const lockoutPlugin = definePlugin({
   migrations: lockoutMigrations,
   init(ctx) {
     const store = new CounterStore(ctx.db, ctx.config);
+    const locks = ctx.services.metrics?.counter({ name: 'empulse_lockout_locks_total', help: 'Login identifiers locked after too many failed logins' });
     ctx.services.email?.registerTemplates(accountLockedEmail);
     const notify = async (identifier: string, lockedUntil: Date, requestId: string) => {
       const email = ctx.services.email;
@@ -58,6 +60,7 @@ export const lockoutPlugin = definePlugin({
       async after(attempt, outcome) {
         const { lockedUntil } = await store.settle(attempt.identifier, outcome);
         if (lockedUntil) {
+          locks?.inc({});
           ctx.logger.warn({ requestId: attempt.requestId, lockedUntil }, 'login identifier locked');
           await notify(attempt.identifier, lockedUntil, attempt.requestId).catch((err: unknown) =>
             ctx.logger.error({ err, requestId: attempt.requestId }, 'lockout email could not be queued'),

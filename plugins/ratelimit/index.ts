@@ -10,6 +10,7 @@ import { Redis as UpstashRedis } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
 import { closestName, coreProblems, coreServices, definePlugin, type HttpContext, type RouteDefinition } from '../../core/index.ts';
 import { authServiceRef } from '../auth/contract.ts';
+import { metricsServiceRef } from '../metrics/contract.ts';
 import { openApiServiceRef } from '../openapi/contract.ts';
 import { rateLimit } from './contract.ts';
 import { ratelimitConfigFromEnv, ratelimitConfigSchema, resolveBackend, validateRatelimitConfig } from './config.ts';
@@ -33,7 +34,7 @@ export const ratelimitPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Sliding-window rate limits per client IP and user',
   requires: { http: coreServices.http, routes: coreServices.routes },
-  optional: { auth: authServiceRef, openapi: openApiServiceRef },
+  optional: { auth: authServiceRef, openapi: openApiServiceRef, metrics: metricsServiceRef },
   config: ratelimitConfigSchema,
   fromEnv: ratelimitConfigFromEnv,
   validate: validateRatelimitConfig,
@@ -96,6 +97,19 @@ export const ratelimitPlugin = definePlugin({
       return `ip:${http.ip}`;
     };
 
+    const metrics = ctx.services.metrics;
+    const decisions = metrics?.counter({
+      name: 'empulse_ratelimit_decisions_total',
+      help: 'Rate-limit decisions by group and decision (allowed, limited)',
+      labelNames: ['group', 'decision'],
+    });
+    metrics?.gauge({
+      name: 'empulse_ratelimit_backend_up',
+      help: 'Whether the rate-limit backend is in use (1), or limits fell back to this process\'s memory (0)',
+      labelNames: ['backend'],
+      collect: (gauge) => gauge.set({ backend }, state.resilient?.degraded ? 0 : 1),
+    });
+
     ctx.services.http.exposeHeaders('RateLimit', 'RateLimit-Policy');
     ctx.services.openapi?.decorate(({ route, operation, addProblem }) => {
       const policy = policyOf(route);
@@ -115,6 +129,7 @@ export const ratelimitPlugin = definePlugin({
       const policy = policyOf(route);
       if (!policy) return;
       const decision = await state.limiter.limit(await clientKey(http, route), policy);
+      decisions?.inc({ group: policy.group, decision: decision.success ? 'allowed' : 'limited' });
       const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
       http.set('RateLimit-Policy', `"${policy.group}";q=${policy.limit};w=${policy.windowSeconds}`);
       http.set('RateLimit', `"${policy.group}";r=${decision.remaining};t=${resetSeconds}`);

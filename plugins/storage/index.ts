@@ -10,12 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import { coreServices, definePlugin, type Logger } from '../../core/index.ts';
 import { resolveDriver, storageConfigFromEnv, storageConfigSchema, validateStorageConfig, type StorageConfig } from './config.ts';
+import { metricsServiceRef, type MetricsService } from '../metrics/contract.ts';
 import { storageServiceRef } from './contract.ts';
 import { downloadRoute } from './download-route.ts';
 import type { StorageDriver } from './driver.ts';
 import { createLocalDriver, type LocalDriver } from './local-driver.ts';
 import { storageProblemCatalogue } from './problems.ts';
-import { createStorageService } from './service.ts';
+import { createStorageService, type PutObserver } from './service.ts';
 
 /** The plugin's state in one kernel. */
 interface Running {
@@ -38,6 +39,7 @@ export const storagePlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Object storage (local disk, S3, R2): streamed, SHA-256 verified puts; ranged reads; signed URLs',
   requires: { http: coreServices.http },
+  optional: { metrics: metricsServiceRef },
   provides: { storage: storageServiceRef },
   config: storageConfigSchema,
   fromEnv: storageConfigFromEnv,
@@ -68,7 +70,7 @@ export const storagePlugin = definePlugin({
     const driver = state.driver;
     ctx.onStop(() => driver.close());
     ctx.logger.info({ driver: name, ...(state.local && { dir: state.local.dir }) }, 'storage ready');
-    return { services: { storage: createStorageService(driver) }, state };
+    return { services: { storage: createStorageService(driver, uploadMetrics(ctx.services.metrics, name)) }, state };
   },
   routes(router, ctx) {
     // Only the local driver serves downloads itself; S3 and R2 hand out their own presigned URLs.
@@ -87,3 +89,22 @@ export const storagePlugin = definePlugin({
     await ctx.state.local?.sweep().catch((err: unknown) => ctx.logger.warn({ err }, 'storage: could not sweep temporary files'));
   },
 });
+
+/** Upload counts, bytes and durations by driver, when the metrics plugin is on. */
+function uploadMetrics(metrics: MetricsService | undefined, driver: string): PutObserver | undefined {
+  if (!metrics) return undefined;
+  const uploads = metrics.counter({ name: 'empulse_storage_uploads_total', help: 'Objects written to storage by driver and outcome (stored, failed)', labelNames: ['driver', 'outcome'] });
+  const bytes = metrics.counter({ name: 'empulse_storage_upload_bytes_total', help: 'Bytes of the objects stored, by driver', labelNames: ['driver'] });
+  const seconds = metrics.histogram({
+    name: 'empulse_storage_upload_duration_seconds',
+    help: 'Time to stream an object into storage, by driver and outcome',
+    labelNames: ['driver', 'outcome'],
+    // Uploads of masters run from a second to the better part of an hour on a slow line.
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+  });
+  return (outcome, sizeBytes, duration) => {
+    uploads.inc({ driver, outcome });
+    if (sizeBytes > 0) bytes.inc({ driver }, sizeBytes);
+    seconds.observe({ driver, outcome }, duration);
+  };
+}

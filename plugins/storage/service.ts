@@ -22,7 +22,10 @@ export function assertKey(key: string): void {
   if (!isValidKey(key)) throw new TypeError(`storage: "${key}" is not a key this service made (use newKey)`);
 }
 
-export function createStorageService(driver: StorageDriver): StorageService {
+/** Told how each `put` ended (metrics): stored with its size, or failed (nothing kept). */
+export type PutObserver = (outcome: 'stored' | 'failed', sizeBytes: number, seconds: number) => void;
+
+export function createStorageService(driver: StorageDriver, onPut?: PutObserver): StorageService {
   const service: StorageService = {
     newKey(prefix: string, extension?: string): string {
       if (!PREFIX.test(prefix)) throw new TypeError(`storage.newKey: prefix "${prefix}" must be lower-case path segments`);
@@ -32,6 +35,7 @@ export function createStorageService(driver: StorageDriver): StorageService {
 
     async put(body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
       assertKey(options.key);
+      const started = performance.now();
       const verified = verifyStream(body, options.maxBytes, options.expectedSha256);
       const controller = new AbortController();
       const abort = () => controller.abort(options.signal?.reason);
@@ -39,10 +43,15 @@ export function createStorageService(driver: StorageDriver): StorageService {
       options.signal?.addEventListener('abort', abort, { once: true });
       try {
         await driver.write(options.key, verified.stream, { contentType: options.contentType, visibility: options.visibility }, controller.signal);
+        const stored = { key: options.key, ...verified.result() };
+        onPut?.('stored', stored.sizeBytes, (performance.now() - started) / 1000);
+        return stored;
+      } catch (err) {
+        onPut?.('failed', 0, (performance.now() - started) / 1000);
+        throw err;
       } finally {
         options.signal?.removeEventListener('abort', abort);
       }
-      return { key: options.key, ...verified.result() };
     },
 
     async get(key: string, options: { readonly range?: ByteRange } = {}): Promise<ObjectContent | undefined> {
