@@ -178,6 +178,24 @@ describe('auth accounts', () => {
       }
     });
 
+    it('lists a password of the wrong length with the other field errors, in one 422 validation_failed', async () => {
+      const both = expectProblem(await post('/v1/auth/register', { email: 'not-an-email', password: 'short', displayName: '' }), 422, 'validation_failed');
+      assert.deepEqual(
+        both.errors?.map((e) => e.path).sort(),
+        ['displayName', 'email', 'password'],
+        `every field to fix at once: ${JSON.stringify(both.errors)}`,
+      );
+      assert.match(String(both.errors?.find((e) => e.path === 'password')?.message), /at least 12 characters/);
+      const long = expectProblem(await post('/v1/auth/register', { email: 'not-an-email', password: 'x'.repeat(129), displayName: 'Ada' }), 422, 'validation_failed');
+      assert.match(String(long.errors?.find((e) => e.path === 'password')?.message), /at most 128 characters/);
+      // A good length with another field wrong: only that field.
+      const fine = expectProblem(await post('/v1/auth/register', { email: 'not-an-email', password: PASSWORD, displayName: 'Ada' }), 422, 'validation_failed');
+      assert.deepEqual(fine.errors?.map((e) => e.path), ['email']);
+      // Reset and change list it the same way.
+      const reset = expectProblem(await post('/v1/auth/reset-password', { token: '', password: 'short' }), 422, 'validation_failed');
+      assert.deepEqual(reset.errors?.map((e) => e.path).sort(), ['password', 'token']);
+    });
+
     it('refuses weak passwords with 422 weak_password: under 12, over 128, common ones, the email itself', async () => {
       const email = newEmail('weakling');
       const weak = [

@@ -83,7 +83,7 @@ after(async () => {
 });
 
 // PORT=0 would not tell us the port the server picked, so a free one is chosen first (freePort).
-async function startServer(extraEnv: Record<string, string> = {}, via: 'node' | 'npm start' = 'node'): Promise<Server> {
+async function startServer(extraEnv: Record<string, string> = {}, via: 'node' | 'npm start' | 'npm start --silent' = 'node'): Promise<Server> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['NODE_ENV', 'EMPULSE_AUTO_MIGRATE', 'EMPULSE_CONFIG', 'SHUTDOWN_TIMEOUT_MS', 'DATABASE_POOL_MAX', 'NODE_TEST_CONTEXT']) delete env[k];
@@ -101,7 +101,7 @@ async function startServer(extraEnv: Record<string, string> = {}, via: 'node' | 
   const child =
     via === 'node'
       ? spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: dir, env })
-      : spawn('npm', ['start'], { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: join(dir, 'empulse.config.ts') } });
+      : spawn('npm', via.split(' ').slice(1), { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: join(dir, 'empulse.config.ts') } });
   const logs: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let pending = '';
@@ -225,6 +225,15 @@ describe('graceful shutdown of the server process', () => {
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, server.stderr());
     assert.ok(server.logs.some((l) => l.msg === 'kernel stopped'), 'the server stopped gracefully');
     assert.deepEqual(await get(server.port, '/health/live'), { error: 'ECONNREFUSED' }, 'nothing listens any more');
+  });
+
+  it('`npm start --silent` writes nothing but JSON log lines on stdout (no npm banner), for log shippers', { timeout: 60_000 }, async () => {
+    const server = await startServer({}, 'npm start --silent');
+    await server.waitForLog((l) => l.msg === 'listening', 'listening');
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr());
+    assert.ok(server.logs.length > 3);
+    assert.deepEqual(server.logs.filter((l) => l.level === 'raw'), [], 'every stdout line is a JSON log line');
   });
 
   it('with SHUTDOWN_TIMEOUT_MS=200 exits 0 without waiting for a 3 s request', { timeout: 60_000 }, async () => {

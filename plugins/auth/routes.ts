@@ -6,6 +6,7 @@ import { assertCsrf, assertSameSiteRequest, clearSessionCookies, readCookie, REF
 import type { RequestMeta } from './deps.ts';
 import type { AuthEngine } from './engine.ts';
 import { takesRefreshCookie } from './openapi.ts';
+import { MAX_LENGTH, MIN_LENGTH, normalizePassword } from './password-policy.ts';
 import { Accepted, Jwks, SessionList, TokenPair, User, VerificationSent, VerifiedUser } from './schemas.ts';
 import type { IssuedSession } from './sessions.ts';
 
@@ -13,14 +14,33 @@ const Email = v.pipe(v.string(), v.trim(), v.maxLength(320), v.email('must be an
 const Password = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(4096));
 const Token = v.pipe(v.string(), v.minLength(1, 'is required'), v.maxLength(200));
 
-const Register = v.object({ email: Email, password: v.string(), displayName: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)) });
+/**
+ * A body whose other fields fail also lists its password's length problem, so one 422 says
+ * everything to fix. Alone, a password of the wrong length stays 422 weak_password, decided
+ * with the other password rules (common, guessable) once the body is valid.
+ */
+function withPasswordLength<S extends v.GenericSchema<unknown, Record<string, unknown>>>(schema: S, key: string) {
+  return v.pipe(
+    schema,
+    v.rawCheck(({ dataset, addIssue }) => {
+      const body = dataset.value as Record<string, unknown> | undefined;
+      const value = body?.[key];
+      if (!dataset.issues || typeof value !== 'string') return;
+      const length = [...normalizePassword(value)].length;
+      const message = length < MIN_LENGTH ? `must be at least ${MIN_LENGTH} characters` : length > MAX_LENGTH ? `must be at most ${MAX_LENGTH} characters` : undefined;
+      if (message) addIssue({ message, path: [{ type: 'object', origin: 'value', input: body!, key, value }] });
+    }),
+  );
+}
+
+const Register = withPasswordLength(v.object({ email: Email, password: v.string(), displayName: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)) }), 'password');
 const Login = v.object({ email: Email, password: Password });
 const EmailOnly = v.object({ email: Email });
 const TokenOnly = v.object({ token: Token });
 // Optional as a whole: a browser refreshing by cookie may send no body at all.
 const Refresh = v.optional(v.object({ refreshToken: v.optional(Token) }));
-const Reset = v.object({ token: Token, password: v.string() });
-const Change = v.object({ currentPassword: Password, newPassword: v.string() });
+const Reset = withPasswordLength(v.object({ token: Token, password: v.string() }), 'password');
+const Change = withPasswordLength(v.object({ currentPassword: Password, newPassword: v.string() }), 'newPassword');
 // Any value but "cookie" (or none, or a repeated key) means tokens in the body, as always: the
 // fallback keeps that lenient instead of answering 422.
 const LoginQuery = v.object({
