@@ -4,10 +4,13 @@
  * points, which only differ in how they read the environment and exit.
  */
 import { BootError, formatProblem, KERNEL_VERSION, type CommandIo, type Env, type Kernel } from '../core/index.ts';
+import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dumpEmbedded, readBackupFile, restoreEmbedded, writeBackupFile } from './backup.ts';
 import { bootstrap } from './bootstrap.ts';
 import { checkListenAddress, listenError } from './listen-address.ts';
 import { forwardToRunningServer, listenControlSocket } from './control-socket.ts';
-import { secretsEnvLines } from './secret-values.ts';
+import { secretsEnvLines, writeSecretFiles } from './secret-values.ts';
 import { serve } from './server.ts';
 
 export interface CliIo {
@@ -30,7 +33,10 @@ const USAGE = `usage: empulse <command>
   migrate status             list migrations and whether each is applied
   plugins [--json]           enabled plugins, their dependencies, routes and tables
   check                      validate the config and reach every dependency
+  backup <file>              copy the embedded database to <file> (works while the server runs)
+  restore <file>             replace the embedded database with a backup (server stopped; the old one is kept aside)
   secrets                    print new secrets as .env lines (JWT_SECRET, W9_*, METRICS_TOKEN, …)
+  secrets --dir <dir>        write them as one file each (mode 0600) for compose.yaml's secrets; never overwrites
   help                       this list, with the commands of the enabled plugins
 `;
 
@@ -50,13 +56,25 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         return await plugins(args.slice(1), io);
       case 'check':
         return await check(io);
-      case 'secrets':
-        // Fresh production secrets as .env lines; needs no config and touches nothing.
-        if (args.length > 1) {
-          io.err('usage: empulse secrets (prints new secrets as .env lines, e.g. npx empulse secrets >> .env)');
+      case 'backup':
+      case 'restore':
+        if (args.length !== 2 || !sub || sub.startsWith('-')) {
+          io.err(`usage: empulse ${command} <file> (the embedded database; PostgreSQL: pg_dump, see the README)`);
           return 2;
         }
-        for (const line of secretsEnvLines()) io.out(line);
+        return await (command === 'backup' ? backup : restore)(resolve(io.cwd, sub), io);
+      case 'secrets':
+        // Fresh production secrets; needs no config. Bare: .env lines on stdout, touching nothing.
+        // --dir: one file per secret, named as compose.yaml's `secrets:` expect (never overwrites).
+        if (args.length === 1) {
+          for (const line of secretsEnvLines()) io.out(line);
+          return 0;
+        }
+        if (args.length !== 3 || sub !== '--dir' || !arg) {
+          io.err('usage: empulse secrets [--dir <dir>] (prints new secrets as .env lines, e.g. npx empulse secrets >> .env; --dir writes one file per secret for compose.yaml)');
+          return 2;
+        }
+        for (const line of writeSecretFiles(io.cwd, arg)) io.out(line);
         return 0;
       case 'help':
       case '--help':
@@ -225,6 +243,67 @@ async function check(io: CliIo): Promise<number> {
   }
 }
 
+/** `empulse backup <file>`: by the running server when there is one (it owns the database), else here. */
+async function backup(file: string, io: CliIo): Promise<number> {
+  const { kernel, settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
+  if (settings.database.driver !== 'pglite') {
+    io.err('empulse backup copies the embedded database; with DATABASE_URL set, use pg_dump (README, "Backups")');
+    return 2;
+  }
+  if (existsSync(file)) {
+    io.err(`${file} exists: choose a new name (a backup never overwrites a file)`);
+    return 1;
+  }
+  const forwarded = await forwardToRunningServer(settings.dataDir, [IN_SERVER.backup[0], file], io);
+  if (forwarded !== undefined) return forwarded;
+  const unlock = lockDatabase();
+  try {
+    await kernel.prepare();
+    return await backupTo(kernel, file, io);
+  } finally {
+    await kernel.stop();
+    unlock();
+  }
+}
+
+async function backupTo(kernel: Kernel, file: string, io: CommandIo): Promise<number> {
+  if (!isAbsolute(file)) {
+    io.err('the backup path must be absolute');
+    return 2;
+  }
+  if (existsSync(file)) {
+    io.err(`${file} exists: choose a new name (a backup never overwrites a file)`);
+    return 1;
+  }
+  const bytes = await dumpEmbedded(kernel.database);
+  writeBackupFile(file, bytes);
+  io.out(`backed up the embedded database to ${file} (${(bytes.length / 1024 / 1024).toFixed(1)} MiB)`);
+  io.err(
+    'keep with it what it cannot hold: DATA_DIR/secrets.json in development, or W9_ENCRYPTION_KEYS and W9_INDEX_KEY (without them its W-9 forms are unreadable), and the files under DATA_DIR/storage',
+  );
+  return 0;
+}
+
+/** `empulse restore <file>`: only with no server on DATA_DIR (the lock says which one runs). */
+async function restore(file: string, io: CliIo): Promise<number> {
+  const { settings, lockDatabase } = await bootstrap(io.cwd, io.env, undefined, COMMAND_LOGS);
+  if (settings.database.driver !== 'pglite') {
+    io.err('empulse restore replaces the embedded database; with DATABASE_URL set, use pg_restore or psql (README, "Backups")');
+    return 2;
+  }
+  const bytes = readBackupFile(file);
+  const unlock = lockDatabase();
+  try {
+    const { keptAt } = await restoreEmbedded(settings.database.dataDir!, bytes);
+    io.out(`restored the embedded database from ${file}`);
+    if (keptAt) io.out(`the database it replaced is kept at ${keptAt} (delete it once the restore is confirmed)`);
+    io.out('next "empulse start" applies the migrations this version has and the backup lacks');
+    return 0;
+  } finally {
+    unlock();
+  }
+}
+
 /** The database, the migrations and every readiness check of a prepared kernel; 1 on any problem. */
 async function checkReport(kernel: Kernel, io: CommandIo): Promise<number> {
   await kernel.database.ping();
@@ -255,12 +334,13 @@ async function migrationStatus(kernel: Kernel, io: CommandIo): Promise<number> {
  * beside `npm start` on the embedded database (which only one process may open). Their words
  * start with a character no plugin command can (plugin commands are lower-case words).
  */
-const IN_SERVER = { check: ['@check'], migrationStatus: ['@migrate-status'] } as const;
+const IN_SERVER = { check: ['@check'], migrationStatus: ['@migrate-status'], backup: ['@backup'] } as const;
 
 function inServer(kernel: Kernel) {
   return (words: readonly string[], io: CommandIo): Promise<number> => {
     if (words.length === 1 && words[0] === IN_SERVER.check[0]) return checkReport(kernel, io);
     if (words.length === 1 && words[0] === IN_SERVER.migrationStatus[0]) return migrationStatus(kernel, io);
+    if (words.length === 2 && words[0] === IN_SERVER.backup[0]) return backupTo(kernel, words[1]!, io);
     return kernel.runCommand(words, io);
   };
 }

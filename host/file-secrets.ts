@@ -29,6 +29,7 @@ export const FILE_SECRETS: readonly string[] = [
   'W9_ENCRYPTION_KEYS',
   'W9_INDEX_KEY',
   'METRICS_TOKEN',
+  'EMAIL_OUTBOX_KEY',
 ];
 
 export function withFileSecrets(env: Env, cwd: string): { env: Env; problems: BootProblem[] } {

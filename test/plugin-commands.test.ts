@@ -20,29 +20,11 @@ import { runCli } from '../host/cli.ts';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
 import { linkToken, startMailbox, type Mailbox } from './support/mailbox.ts';
 import { projectPath, projectRoot } from './support/paths.ts';
+import { empulse } from './support/spawn-empulse.ts';
 import { until } from './support/until.ts';
 
 const APP_URL = 'http://app.test';
 const PASSWORD = 'correct horse battery staple 42';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `node host/node.ts <args>` in the project root, as `npx empulse <args>` runs it. */
-function empulse(args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [projectPath('host/node.ts'), ...args], { cwd: projectRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;

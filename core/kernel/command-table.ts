@@ -6,7 +6,7 @@ import type { Plugin, PluginCommand, AnyPluginContext } from '../plugin/define-p
 import type { BootProblem } from './boot-error.ts';
 
 /** The host's own commands: a plugin may not take their first word. */
-export const HOST_COMMANDS: ReadonlySet<string> = new Set(['start', 'migrate', 'plugins', 'check', 'secrets', 'help']);
+export const HOST_COMMANDS: ReadonlySet<string> = new Set(['start', 'migrate', 'plugins', 'check', 'secrets', 'backup', 'restore', 'help']);
 
 export interface CommandEntry {
   /** The command's words, e.g. `users set-role`. */
