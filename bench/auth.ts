@@ -17,7 +17,13 @@ export interface LockoutFigures {
 
 export interface AuthFigures {
   readonly lockout: LockoutFigures;
+  /** 50 clients logging into one account (they take turns per email with lockout on). */
   readonly login: Figures;
+  /** 50 clients, each logging into an account of its own. */
+  readonly loginMany: Figures;
+  /** GET /health/live and /health/ready on the same server, 50 clients (the ratios' bases). */
+  readonly live: Figures;
+  readonly ready: Figures;
   readonly liveDuringLogins: Figures;
   readonly liveIdle: Figures;
   readonly refresh: Figures;
@@ -36,13 +42,26 @@ const PASSWORD = 'bench horse battery staple';
 export async function benchAuth(baseUrl: string, databaseUrl: string, durationS: number): Promise<AuthFigures> {
   const email = 'bench@example.com';
   await post(`${baseUrl}/v1/auth/register`, { email, password: PASSWORD, displayName: 'Bench' });
+
+  const many = Array.from({ length: 50 }, (_, i) => `bench-${i}@example.com`);
+  for (const address of many) await post(`${baseUrl}/v1/auth/register`, { email: address, password: PASSWORD, displayName: 'Bench' });
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   await db.query('update auth_users set email_verified_at = now()');
   await db.end();
 
+  const live = await run({ url: `${baseUrl}/health/live`, connections: 50, duration: durationS });
+  const ready = await run({ url: `${baseUrl}/health/ready`, connections: 50, duration: durationS });
   const loginBody = JSON.stringify({ email, password: PASSWORD });
   const login = await run({ url: `${baseUrl}/v1/auth/login`, method: 'POST', body: loginBody, connections: 50, duration: durationS });
+  let next = 0;
+  const loginMany = await run({
+    url: `${baseUrl}/v1/auth/login`,
+    method: 'POST',
+    connections: 50,
+    duration: durationS,
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: many[next++ % many.length], password: PASSWORD }) }) }],
+  });
 
   const liveIdle = await run({ url: `${baseUrl}/health/live`, connections: 10, duration: durationS });
   const [liveDuringLogins] = await Promise.all([
@@ -97,7 +116,7 @@ export async function benchAuth(baseUrl: string, databaseUrl: string, durationS:
     elapsedMs: Math.round(performance.now() - started),
   };
   const me = await run({ url: `${baseUrl}/v1/me`, connections: 50, duration: durationS, headers: { authorization: `Bearer ${accessToken}` } });
-  return { lockout, login, liveDuringLogins, liveIdle, refresh, me };
+  return { lockout, login, loginMany, live, ready, liveDuringLogins, liveIdle, refresh, me };
 }
 
 async function run(options: autocannon.Options): Promise<Figures> {

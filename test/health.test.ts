@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { definePlugin, type CheckOutcome } from '../core/index.ts';
+import { configure, definePlugin, type CheckOutcome } from '../core/index.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { createTestKernel, testDatabaseAdminUrl, type TestKernel } from '../host/testing.ts';
 
@@ -70,7 +70,8 @@ describe('health plugin', () => {
   const { plugin, probe } = probePlugin();
 
   before(async () => {
-    t = await createTestKernel({ plugins: [healthPlugin, plugin] });
+    // Every probe runs the checks here: these tests switch the check's outcome between probes.
+    t = await createTestKernel({ plugins: [configure(healthPlugin, { readinessCacheMs: 0 }), plugin] });
   });
   after(() => t?.close());
 
@@ -165,6 +166,41 @@ describe('health plugin', () => {
   });
 });
 
+describe('health plugin: readiness at most readinessCacheMs old', () => {
+  let t: TestKernel;
+  const { plugin, probe } = probePlugin();
+
+  before(async () => {
+    t = await createTestKernel({ plugins: [configure(healthPlugin, { readinessCacheMs: 400 }), plugin] });
+  });
+  after(() => t?.close());
+
+  it('runs the checks once for the probes of one window, shares a run in flight, and sees a change after the window', async () => {
+    probe.calls = 0;
+    for (let i = 0; i < 10; i++) assert.equal((await t.inject({ url: '/health/ready' })).statusCode, 200);
+    assert.equal(probe.calls, 1, 'ten probes in one window: one run of the checks');
+
+    probe.behaviour = { kind: 'fail', message: 'upstream went away' };
+    assert.equal((await t.inject({ url: '/health/ready' })).statusCode, 200, 'within the window the last answer stands');
+    await new Promise((r) => setTimeout(r, 450));
+    const together = await Promise.all(Array.from({ length: 10 }, () => t.inject({ url: '/health/ready' })));
+    assert.deepEqual(new Set(together.map((r) => r.statusCode)), new Set([503]));
+    assert.equal(probe.calls, 2, 'ten probes at once after the window: one shared run');
+    assert.equal((together[0]!.json() as ReadyJson).checks.upstream?.error, 'upstream went away');
+
+    probe.behaviour = { kind: 'ok' };
+    await new Promise((r) => setTimeout(r, 450));
+    assert.equal((await t.inject({ url: '/health/ready' })).statusCode, 200);
+    assert.equal(probe.calls, 3);
+  });
+
+  it('answers 503 at once when shutdown begins, whatever it answered a moment ago', async () => {
+    assert.equal((await t.inject({ url: '/health/ready' })).statusCode, 200);
+    t.kernel.beginShutdown();
+    assert.equal((await t.inject({ url: '/health/ready' })).statusCode, 503);
+  });
+});
+
 describe('health plugin during shutdown', () => {
   let t: TestKernel;
   const { plugin, probe } = probePlugin();
@@ -208,7 +244,7 @@ describe('health plugin when the database goes away', () => {
   let t: TestKernel;
 
   before(async () => {
-    t = await createTestKernel({ plugins: [healthPlugin], database: 'postgresql' });
+    t = await createTestKernel({ plugins: [configure(healthPlugin, { readinessCacheMs: 0 })], database: 'postgresql' });
   });
   after(() => t?.close());
 

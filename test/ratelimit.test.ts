@@ -130,7 +130,7 @@ describe('ratelimit plugin', () => {
   it('keeps limiting in memory when Redis is unreachable, and says so in readiness', async () => {
     const group = `g${randomBytes(4).toString('hex')}`;
     const t = await boot({
-      plugins: [healthPlugin, configure(ratelimitPlugin, { backend: 'redis', redisUrl: 'redis://127.0.0.1:1', timeoutMs: 100 }), limitedPlugin(group)],
+      plugins: [configure(healthPlugin, { readinessCacheMs: 0 }), configure(ratelimitPlugin, { backend: 'redis', redisUrl: 'redis://127.0.0.1:1', timeoutMs: 100 }), limitedPlugin(group)],
     });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await get(t, '/v1/limited/strict')).statusCode);
@@ -177,7 +177,7 @@ describe('ratelimit plugin', () => {
     const db = await createScratchDatabase();
     try {
       const plugins = [
-        healthPlugin,
+        configure(healthPlugin, { readinessCacheMs: 0 }),
         configure(ratelimitPlugin, { backend: 'upstash', upstashUrl: upstash.url, upstashToken: 'test-token', timeoutMs: 500 }),
         limitedPlugin(group),
       ];

@@ -95,7 +95,7 @@ describe('w9-encryption: rotate-keys', () => {
   const latest = new Map<string, Record<string, unknown>>();
 
   const plugins = (encryptionKeys: string, extra: object = {}) => [
-    healthPlugin,
+    configure(healthPlugin, { readinessCacheMs: 0 }),
     authPlugin,
     configure(emailPlugin, { transport: 'smtp', smtpUrl: mailbox.url, publicAppUrl: APP, pollIntervalMs: 50, retryBaseDelayMs: 20 }),
     auditPlugin,

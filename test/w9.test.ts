@@ -133,7 +133,7 @@ describe('w9-encryption plugin', () => {
         authPlugin,
         configure(emailPlugin, { transport: 'smtp', smtpUrl: mailbox.url, publicAppUrl: APP, pollIntervalMs: 50, retryBaseDelayMs: 20 }),
         auditPlugin,
-        healthPlugin,
+        configure(healthPlugin, { readinessCacheMs: 0 }),
         openApiPlugin,
         configure(w9EncryptionPlugin, { encryptionKeys: ENCRYPTION_KEYS, indexKey: INDEX_KEY }),
       ],
