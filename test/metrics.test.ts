@@ -228,6 +228,11 @@ describe('metrics plugin: without a token, and for plugin authors', () => {
       assert.ok(logs.lines.some((l) => l.msg === 'a metric could not be collected' && l.metric === 'extension_queue'));
       assert.throws(() => metrics.counter({ name: 'extension_plays_total', help: 'again' }), /registered twice/);
       assert.throws(() => metrics.counter({ name: 'bad name', help: 'x' }), /not a Prometheus name/);
+      const counter = metrics.counter({ name: 'extension_late_total', help: 'x', labelNames: ['kind'] });
+      assert.throws(() => counter.inc({ kind: 'a' }, -1), /only goes up/);
+      assert.throws(() => counter.inc({} as { kind: string }), /label "kind" has no value/);
+      assert.throws(() => metrics.histogram({ name: 'extension_unsorted', help: 'x', buckets: [5, 1] }), /buckets must ascend/);
+      assert.throws(() => metrics.histogram({ name: 'extension_nan', help: 'x', buckets: [1] }).observe({}, Number.NaN), /not a finite number/);
     } finally {
       await t.close();
     }

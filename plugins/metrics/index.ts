@@ -11,7 +11,6 @@ import { bearerMatches, tokenDigest } from './bearer.ts';
 import { metricsConfigFromEnv, metricsConfigSchema } from './config.ts';
 import { LATENCY_BUCKETS, metricsServiceRef } from './contract.ts';
 import { MetricsRegistry } from './registry.ts';
-import { RequestSeries } from './request-series.ts';
 
 /** Requests no route answered share one label value, so scanners cannot grow the series set. */
 const UNMATCHED = '(unmatched)';
@@ -31,9 +30,18 @@ export const metricsPlugin = definePlugin({
     const metrics = new MetricsRegistry(ctx.logger);
     if (ctx.config.processMetrics) client.collectDefaultMetrics({ register: metrics.registry });
 
-    const requests = new RequestSeries(LATENCY_BUCKETS);
-    requests.register(metrics.registry, { counter: 'http_requests_total', histogram: 'http_request_duration_seconds' });
-    ctx.services.http.observeResponses((o) => requests.observe(o.method, o.route ?? UNMATCHED, o.status, o.durationSeconds));
+    const requests = metrics.counter({ name: 'http_requests_total', help: 'Requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'] });
+    const durations = metrics.histogram({
+      name: 'http_request_duration_seconds',
+      help: "Time from a request's arrival to its answer, by method, route pattern and status",
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+    });
+    ctx.services.http.observeResponses((o) => {
+      const labels = { method: o.method, route: o.route ?? UNMATCHED, status: o.status };
+      requests.inc(labels);
+      durations.observe(labels, o.durationSeconds);
+    });
 
     const db = ctx.db;
     metrics.gauge({

@@ -1,9 +1,11 @@
 /**
  * The `metrics` service over one prom-client Registry per kernel (never prom-client's global
- * one: two kernels in one process, as in tests, must not share or collide).
+ * one: two kernels in one process, as in tests, must not share or collide). Counters and
+ * histograms are our own fast series (series.ts), gauges prom-client's (read at scrape time).
  */
 import client from 'prom-client';
 import type { Logger } from '../../core/index.ts';
+import { Series } from './series.ts';
 import type { Counter, Gauge, GaugeSpec, Histogram, HistogramSpec, Labels, MetricSpec, MetricsService } from './contract.ts';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -17,13 +19,17 @@ export class MetricsRegistry implements MetricsService {
   }
 
   counter<L extends string = never>(spec: MetricSpec<L>): Counter<L> {
-    const metric = new client.Counter({ ...this.#common(spec) });
-    return { inc: (labels: Labels<L>, value?: number) => metric.inc(labels, value ?? 1) };
+    const { name, help, labelNames } = this.#common(spec);
+    const series = new Series<L>({ name, help, labelNames: labelNames as L[] });
+    this.registry.registerMetric(series as unknown as client.Metric);
+    return { inc: (labels: Labels<L>, value = 1) => series.record(labels, value) };
   }
 
   histogram<L extends string = never>(spec: HistogramSpec<L>): Histogram<L> {
-    const metric = new client.Histogram({ ...this.#common(spec), buckets: [...spec.buckets] });
-    return { observe: (labels: Labels<L>, value: number) => metric.observe(labels, value) };
+    const { name, help, labelNames } = this.#common(spec);
+    const series = new Series<L>({ name, help, labelNames: labelNames as L[], buckets: spec.buckets });
+    this.registry.registerMetric(series as unknown as client.Metric);
+    return { observe: (labels: Labels<L>, value: number) => series.record(labels, value) };
   }
 
   gauge<L extends string = never>(spec: GaugeSpec<L>): Gauge<L> {

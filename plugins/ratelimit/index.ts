@@ -125,13 +125,26 @@ export const ratelimitPlugin = definePlugin({
         if (status.startsWith('2')) response.headers = { ...response.headers, ...headers };
       }
     });
+    // Each route's policy and its RateLimit-Policy header, worked out once (routes never change
+    // once mounted): this guard runs on every request.
+    const perRoute = new WeakMap<RouteDefinition, { readonly policy: Policy; readonly header: string } | null>();
+    const limitOf = (route: RouteDefinition) => {
+      let known = perRoute.get(route);
+      if (known === undefined) {
+        const policy = policyOf(route);
+        known = policy ? { policy, header: `"${policy.group}";q=${policy.limit};w=${policy.windowSeconds}` } : null;
+        perRoute.set(route, known);
+      }
+      return known;
+    };
     ctx.services.http.addGuard(async (http, route) => {
-      const policy = policyOf(route);
-      if (!policy) return;
+      const limit = limitOf(route);
+      if (!limit) return;
+      const policy = limit.policy;
       const decision = await state.limiter.limit(await clientKey(http, route), policy);
       decisions?.inc({ group: policy.group, decision: decision.success ? 'allowed' : 'limited' });
       const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
-      http.set('RateLimit-Policy', `"${policy.group}";q=${policy.limit};w=${policy.windowSeconds}`);
+      http.set('RateLimit-Policy', limit.header);
       http.set('RateLimit', `"${policy.group}";r=${decision.remaining};t=${resetSeconds}`);
       if (!decision.success) {
         throw coreProblems.rate_limited(`Too many requests; try again in ${Math.max(1, resetSeconds)} s.`, {
