@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { configure, definePlugin, Kernel, multipartBody, type DatabaseConfig } from '../../core/index.ts';
+import { healthPlugin } from '../../plugins/health/index.ts';
 import { ratelimitPlugin } from '../../plugins/ratelimit/index.ts';
 import { createHostLogger } from '../../host/logger.ts';
 import { serve } from '../../host/server.ts';
@@ -54,7 +55,11 @@ const pingPlugin = definePlugin({
 });
 const plugins = [
   // BENCH_METRICS=off leaves the metrics plugin out, for its cost on the hot path.
-  ...config.plugins.filter((p) => !('id' in p && (p.id === 'ratelimit' || (p.id === 'metrics' && process.env.BENCH_METRICS === 'off')))),
+  ...config.plugins
+    .filter((p) => !('id' in p && (p.id === 'ratelimit' || (p.id === 'metrics' && process.env.BENCH_METRICS === 'off'))))
+    // BENCH_READINESS_CACHE_MS=0: readiness runs its checks for every probe (a database round trip
+    // as the base of the refresh ratio).
+    .map((p) => ('id' in p && p.id === 'health' && process.env.BENCH_READINESS_CACHE_MS ? configure(healthPlugin, { readinessCacheMs: Number(process.env.BENCH_READINESS_CACHE_MS) }) : p)),
   pingPlugin,
   ...(limits === 'memory' || limits === 'redis'
     ? [configure(ratelimitPlugin, { backend: limits, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', defaultPolicy: { limit: 1_000_000_000, windowSeconds: 60 } })]

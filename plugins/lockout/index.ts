@@ -13,6 +13,7 @@ import { accountLockedEmail } from './emails.ts';
 import { lockoutConfigSchema, validateLockoutConfig } from './config.ts';
 import { CounterStore } from './counter-store.ts';
 import { lockoutMigrations } from './migrations.ts';
+import { Turns } from './turns.ts';
 
 const problems = defineProblems({ account_locked: { status: 423, title: 'Account locked' } });
 
@@ -31,6 +32,7 @@ export const lockoutPlugin = definePlugin({
   migrations: lockoutMigrations,
   init(ctx) {
     const store = new CounterStore(ctx.db, ctx.config);
+    const turns = new Turns();
     const locks = ctx.services.metrics?.counter({ name: 'empulse_lockout_locks_total', help: 'Login identifiers locked after too many failed logins' });
     ctx.services.email?.registerTemplates(accountLockedEmail);
     const notify = async (identifier: string, lockedUntil: Date, requestId: string) => {
@@ -41,24 +43,35 @@ export const lockoutPlugin = definePlugin({
     ctx.services.auth.addLoginGate({
       name: 'lockout',
       async before(attempt) {
-        // Waits (briefly, with backoff) while attempts in flight fill the threshold.
+        // Waits (in arrival order, see turns.ts) while attempts in flight fill the threshold.
         const deadline = Date.now() + ctx.config.maxWaitMs;
+        const ticket = turns.ticket();
         for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-          const reservation = await store.reserve(attempt.identifier);
-          if (reservation.ok) return;
-          if (reservation.locked) {
-            throw problems.account_locked('Too many failed logins; try again later or reset your password.', {
-              headers: { 'Retry-After': String(reservation.retryAfterSeconds) },
-            });
+          if (!turns.hasEarlier(attempt.identifier, ticket)) {
+            const reservation = await store.reserve(attempt.identifier);
+            if (reservation.ok) return;
+            if (reservation.locked) {
+              turns.release(attempt.identifier, true); // the others see the lock now, not at their timers
+              throw problems.account_locked('Too many failed logins; try again later or reset your password.', {
+                headers: { 'Retry-After': String(reservation.retryAfterSeconds) },
+              });
+            }
           }
           if (Date.now() > deadline) {
             throw problems.account_locked('Too many logins for this account at once; try again in a moment.', { headers: { 'Retry-After': '1' } });
           }
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          await turns.wait(attempt.identifier, ticket, delay);
         }
       },
       async after(attempt, outcome) {
-        const { lockedUntil } = await store.settle(attempt.identifier, outcome);
+        let settled: Awaited<ReturnType<CounterStore['settle']>> | undefined;
+        try {
+          settled = await store.settle(attempt.identifier, outcome);
+        } finally {
+          // A slot is free (or the identifier just locked: every waiter looks).
+          turns.release(attempt.identifier, settled?.lockedUntil !== undefined);
+        }
+        const { lockedUntil } = settled;
         if (lockedUntil) {
           locks?.inc({});
           ctx.logger.warn({ requestId: attempt.requestId, lockedUntil }, 'login identifier locked');
