@@ -77,7 +77,7 @@ export type {
   StreamBodyOptions,
   UploadBody,
 } from './http/body/kinds.ts';
-export type { Database, DatabaseConfig, PoolStats } from './database/database.ts';
+export type { Database, DatabaseConfig, NamedStatement, PoolStats } from './database/database.ts';
 export { Migration } from './database/migration-entry.ts';
 export type { MigrationEntry } from './database/migration-entry.ts';
 export type { MigrationStatus } from './database/migration-runner.ts';

@@ -127,4 +127,28 @@ describe('embedded database in memory', () => {
     assert.equal(posted.statusCode, 201, posted.body);
     assert.deepEqual((await t.inject({ url: '/v1/journal' })).json(), { items: ['first run', 'in memory'] });
   });
+
+  it('runs named statements with $n parameters through Database.query, as on PostgreSQL', async () => {
+    const statement = { name: 'embedded_test_sum', text: 'select $1::int + $2::int as total, $3::text as label' };
+    for (const [a, b] of [[1, 2], [40, 2]] as const) {
+      const rows = await t!.kernel.database.query<{ total: number; label: string }>(statement, [a, b, 'sum']);
+      assert.deepEqual(rows, [{ total: a + b, label: 'sum' }]);
+    }
+  });
+});
+
+describe('Database.query on PostgreSQL', () => {
+  it('prepares a named statement once and reuses it; its rows are plain objects', async () => {
+    const t = await createTestKernel({ plugins: [healthPlugin], database: 'postgresql' });
+    try {
+      // The statement looks itself up: named, it is a prepared statement of the session running it.
+      const statement = {
+        name: 'pg_test_sum',
+        text: "select $1::int + $2::int as total, (select count(*)::int from pg_prepared_statements where name = 'pg_test_sum') as prepared",
+      };
+      for (let i = 0; i < 3; i++) assert.deepEqual(await t.kernel.database.query(statement, [i, 1]), [{ total: i + 1, prepared: 1 }]);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -21,6 +21,16 @@ export interface PoolStats {
   readonly max: number;
 }
 
+/**
+ * A statement for `Database.query`: PostgreSQL's own `$1, $2…` placeholders, and a name unique
+ * in the process (on PostgreSQL it becomes a prepared statement, parsed and planned once per
+ * connection instead of on every call).
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
 export interface Database {
   readonly driver: DatabaseConfig['driver'];
   readonly orm: MikroORM;
@@ -30,6 +40,12 @@ export interface Database {
   transactional<T>(work: (em: SqlEntityManager) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Runs one statement outside any transaction and the ORM, straight on the driver: for the few
+   * queries on every request's path (a session check), where MikroORM's layers cost more than
+   * the query. Rows come back as the driver returns them (timestamps as Date or string).
+   */
+  query<Row extends object>(statement: NamedStatement, params: readonly unknown[]): Promise<Row[]>;
   /** The pool's state, or undefined on the embedded database or before the pool exists. */
   poolStats(): PoolStats | undefined;
 }

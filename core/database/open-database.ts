@@ -6,13 +6,19 @@ import type { EntitySchema, EventSubscriber, MikroORM, Options, TransactionEvent
 import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from '../logging/logger.ts';
-import type { Database, DatabaseConfig, PoolStats } from './database.ts';
+import type { Database, DatabaseConfig, NamedStatement, PoolStats } from './database.ts';
 
 /** The counters of pg's Pool we read (kept structural: the core does not import pg). */
-interface PgPoolCounters {
+interface PgPool {
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
+  query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<{ readonly rows: object[] }>;
+}
+
+/** The part of PGlite's API `query` uses. */
+interface PgliteQuery {
+  query(text: string, params: unknown[]): Promise<{ readonly rows: object[] }>;
 }
 import type { MigrationEntry } from './migration-entry.ts';
 
@@ -82,6 +88,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
 
   let orm: MikroORM;
   let poolStats: () => PoolStats | undefined = () => undefined;
+  let query: (statement: NamedStatement, params: readonly unknown[]) => Promise<object[]>;
   if (config.driver === 'postgresql') {
     const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
     orm = await PgOrm.init({
@@ -94,11 +101,18 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     });
     const max = Math.max(2, config.poolMax ?? 10);
     // pg's Pool, for its counters (MikroORM creates it on connect; this does not open a connection).
-    const pool = await (orm.em.getConnection() as unknown as { getNativeClient(): Promise<PgPoolCounters> }).getNativeClient();
+    const pool = await (orm.em.getConnection() as unknown as { getNativeClient(): Promise<PgPool> }).getNativeClient();
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
+    query = async (statement, params) => (await pool.query({ name: statement.name, text: statement.text, values: [...params] })).rows;
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
     orm = await LiteOrm.init({ ...common, ...(config.dataDir !== undefined && { dbName: config.dataDir }) });
+    const lite = orm;
+    // One connection, statements one at a time: PGlite has no pool to bypass, only the ORM's layers.
+    query = async (statement, params) => {
+      const pglite = await (lite.em.getConnection() as unknown as { getNativeClient(): Promise<PgliteQuery> }).getNativeClient();
+      return (await pglite.query(statement.text, [...params])).rows;
+    };
   }
   logger.debug({ driver: config.driver }, 'database opened');
 
@@ -112,6 +126,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
       await orm.em.getConnection().execute('select 1');
     },
     poolStats,
+    query: query as Database['query'],
     close: () => orm.close(true),
   };
 }

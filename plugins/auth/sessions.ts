@@ -38,6 +38,15 @@ export interface SessionView {
   readonly current: boolean;
 }
 
+/** The session check of every authenticated request: one prepared statement, outside the ORM. */
+const PRINCIPAL_QUERY = {
+  name: 'empulse_auth_principal',
+  text: `select u.id, u.email, u.display_name, u.role, u.email_verified_at, u.created_at
+           from auth_sessions s join auth_users u on u.id = s.user_id
+          where s.id = $1 and s.user_id = $2 and s.revoked_at is null
+            and s.idle_expires_at > now() and s.absolute_expires_at > now()`,
+} as const;
+
 export class Sessions {
   readonly #d: AuthDeps;
 
@@ -194,14 +203,7 @@ export class Sessions {
   async principal(accessToken: string): Promise<Principal | undefined> {
     const claims = await this.#d.tokens.verify(accessToken);
     if (!claims) return undefined;
-    const row = (await this.#d.db.orm.em.getConnection().execute(
-      `select u.id, u.email, u.display_name, u.role, u.email_verified_at, u.created_at
-         from auth_sessions s join auth_users u on u.id = s.user_id
-        where s.id = ? and s.user_id = ? and s.revoked_at is null
-          and s.idle_expires_at > now() and s.absolute_expires_at > now()`,
-      [claims.sessionId, claims.userId],
-      'get',
-    )) as PrincipalRow | undefined;
+    const [row] = await this.#d.db.query<PrincipalRow>(PRINCIPAL_QUERY, [claims.sessionId, claims.userId]);
     return row ? { sessionId: claims.sessionId, user: userFromRow(row) } : undefined;
   }
 
