@@ -8,7 +8,7 @@
  * (ratios measured in the same run) are printed last, `--json` gives them to machines, and the
  * full pipeline's CPU profile is saved under bench/profiles/.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -261,19 +261,27 @@ async function auth(dataDir: string): Promise<void> {
   }
 }
 
-/** RSS of `npm start`'s server after its first start on the embedded database, idle. */
+/** RSS of `npm start`'s server (host/node.ts, its Node flags) after its first start on the embedded database, idle. */
 async function memory(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'empulse-bench-rss-'));
   try {
     const port = await freePort();
-    const { child } = await startServer('empulse.ts', { DATA_DIR: dir, DATABASE_URL: '', PORT: String(port), LOG_LEVEL: 'warn' });
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(here, '..', 'host', 'node.ts'), 'start'], {
+      env: { ...process.env, DATA_DIR: join(dir, 'data'), DATABASE_URL: '', PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
     try {
+      for (let i = 0; i < 240 && (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined))?.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
       await new Promise((r) => setTimeout(r, 3000)); // settled: timers ran, the first GC happened
       const rssMB = rssOf(child.pid!) / 1024 / 1024;
-      console.log(`\nserver RSS after its first start on the embedded database, idle: ${rssMB.toFixed(0)} MB`);
+      console.log(`\nserver RSS after its first start on the embedded database (npm start's command), idle: ${rssMB.toFixed(0)} MB`);
       goals.push({ figure: 'server RSS after the first embedded start, idle', value: rssMB, goal: 250, kind: 'max', unit: 'MB' });
     } finally {
-      await stopServer(child);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,8 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** Registers a handler for SIGTERM and SIGINT. */
   readonly onSignal: (handler: (signal: string) => void) => void;
+  /** Creates the embedded database's cluster before the server opens it, where the host can do it out of process. */
+  readonly createEmbeddedCluster?: (dbDir: string) => void;
 }
 
 /** Commands answer on stdout; their log lines go to stderr. */
@@ -104,6 +106,7 @@ async function start(io: CliIo): Promise<number> {
   await checkListenAddress(settings.host, settings.port);
   const unlock = lockDatabase();
   try {
+    if (settings.database.driver === 'pglite' && settings.database.dataDir) io.createEmbeddedCluster?.(settings.database.dataDir);
     await kernel.boot();
   } catch (err) {
     unlock();

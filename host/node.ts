@@ -4,6 +4,7 @@
  */
 import { readEnv } from './env.ts';
 import { runCli } from './cli.ts';
+import { createEmbeddedCluster } from './embedded-cluster.ts';
 
 // `npx empulse plugins | head -3`: the reader has what it wanted and left. Stop quietly, as
 // command-line tools do, instead of crashing with an unhandled EPIPE.
@@ -18,6 +19,7 @@ const code = await runCli(process.argv.slice(2), {
   env,
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  createEmbeddedCluster,
   onSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
   },

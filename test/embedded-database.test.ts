@@ -8,13 +8,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { definePlugin, Migration, type Kernel } from '../core/index.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
 import { createTestKernel, type TestKernel } from '../host/testing.ts';
+import { createEmbeddedCluster } from '../host/embedded-cluster.ts';
 import { kernelMigrations } from '../migrations/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
 
@@ -149,6 +150,28 @@ describe('Database.query on PostgreSQL', () => {
       for (let i = 0; i < 3; i++) assert.deepEqual(await t.kernel.database.query(statement, [i, 1]), [{ total: i + 1, prepared: 1 }]);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('the embedded cluster made out of process (first start)', () => {
+  it('creates the cluster once in a child process, does nothing when it exists, and names the directory when it cannot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'empulse-cluster-'));
+    try {
+      const db = join(dir, 'db');
+      createEmbeddedCluster(db);
+      assert.ok(existsSync(join(db, 'PG_VERSION')), 'initdb ran');
+      const version = readFileSync(join(db, 'PG_VERSION'), 'utf8');
+      createEmbeddedCluster(db); // exists: nothing to do
+      assert.equal(readFileSync(join(db, 'PG_VERSION'), 'utf8'), version);
+      // The server then opens it as an existing database.
+      const t = await createTestKernel({ plugins: [healthPlugin, journal], database: { driver: 'pglite', dataDir: db } });
+      await assertReady(t);
+      await t.close();
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      assert.throws(() => createEmbeddedCluster(join(dir, 'a-file', 'db')), /could not create the embedded database in .*a-file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -106,7 +106,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     query = async (statement, params) => (await pool.query({ name: statement.name, text: statement.text, values: [...params] })).rows;
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
-    orm = await LiteOrm.init({ ...common, ...(config.dataDir !== undefined && { dbName: config.dataDir }) });
+    const { PGlite } = await import('@electric-sql/pglite');
+    orm = await LiteOrm.init({
+      ...common,
+      ...(config.dataDir !== undefined && { dbName: config.dataDir }),
+      driverOptions: {
+        // PostgreSQL's server defaults (128 MB of shared buffers) are sized for a server of its
+        // own; here they live in this process's WebAssembly heap. A one-process database serving
+        // one label needs far less, and the heap still grows when a query needs it.
+        startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'maintenance_work_mem=16MB'],
+      },
+    });
     const lite = orm;
     // One connection, statements one at a time: PGlite has no pool to bypass, only the ORM's layers.
     query = async (statement, params) => {
