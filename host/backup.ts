@@ -7,7 +7,7 @@
  * while the server serves: a transaction open at that moment is simply absent from it.
  * It holds every table, so the file is written with mode 0600.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from '../core/index.ts';
 
@@ -30,18 +30,29 @@ export async function dumpEmbedded(database: Database): Promise<Uint8Array> {
   return new Uint8Array(await image.arrayBuffer());
 }
 
-/** Writes next to `file` and renames, so a crash never leaves a half backup under its name. */
+/**
+ * Writes to a new temporary file beside `file` (created here, mode 0600, never an existing one),
+ * then links it under its name, which fails if `file` appeared meanwhile: a crash never leaves a
+ * half backup under its name, and a backup never replaces a file.
+ */
 export function writeBackupFile(file: string, bytes: Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true });
-  const partial = `${file}.partial`;
-  const fd = openSync(partial, 'w', 0o600);
+  const partial = `${file}.${process.pid}-${Date.now()}.partial`;
+  const fd = openSync(partial, 'wx', 0o600);
   try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(partial, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${file} exists: choose a new name (a backup never overwrites a file)`, { cause: err });
+    throw err;
   } finally {
-    closeSync(fd);
+    rmSync(partial, { force: true });
   }
-  renameSync(partial, file);
 }
 
 /** Reads a backup, refusing what is not one before anything is touched. */
@@ -77,10 +88,17 @@ export async function restoreEmbedded(dbDir: string, bytes: Uint8Array<ArrayBuff
     throw new Error(`the backup could not be opened (${err instanceof Error ? err.message : String(err)}); nothing was changed`, { cause: err });
   }
   let keptAt: string | undefined;
-  if (existsSync(dbDir)) {
-    keptAt = `${dbDir}.before-restore-${stamp}`;
-    renameSync(dbDir, keptAt);
+  try {
+    if (existsSync(dbDir)) {
+      keptAt = `${dbDir}.before-restore-${stamp}`;
+      renameSync(dbDir, keptAt);
+    }
+    renameSync(incoming, dbDir);
+  } catch (err) {
+    // Put the current database back where it was; drop the half of the swap that happened.
+    if (keptAt && !existsSync(dbDir) && existsSync(keptAt)) renameSync(keptAt, dbDir);
+    rmSync(incoming, { recursive: true, force: true });
+    throw new Error(`the restored database could not be moved into place (${err instanceof Error ? err.message : String(err)}); the current one is unchanged`, { cause: err });
   }
-  renameSync(incoming, dbDir);
   return { keptAt };
 }

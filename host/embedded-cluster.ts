@@ -6,16 +6,24 @@
  * child exits. Node only (the Deno host keeps creating it in process).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('./embedded-cluster-child.ts', import.meta.url));
 
 export function createEmbeddedCluster(dbDir: string): void {
-  if (existsSync(join(dbDir, 'PG_VERSION'))) return;
-  const result = spawnSync(process.execPath, [CHILD, dbDir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`could not create the embedded database in ${dbDir}: ${(result.stderr || result.error?.message || `exit ${result.status}`).trim()}`);
+  if (existsSync(join(dbDir, 'PG_VERSION')) || existsSync(dbDir)) return; // existing: PGlite opens (or reports) it
+  // Made beside it and renamed into place, so a child killed halfway never leaves a half cluster
+  // that later starts would take for a database.
+  const creating = `${dbDir}.creating-${process.pid}`;
+  try {
+    rmSync(creating, { recursive: true, force: true });
+    const result = spawnSync(process.execPath, [CHILD, creating], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (result.status !== 0) throw new Error((result.stderr || result.error?.message || `exit ${result.status}`).trim());
+    renameSync(creating, dbDir);
+  } catch (err) {
+    rmSync(creating, { recursive: true, force: true });
+    throw new Error(`could not create the embedded database in ${dbDir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

@@ -53,7 +53,12 @@ export function hostSettings(env: Env, cwd: string): { settings: HostSettings; p
       problems.push({ path: 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
     }
     // At least 2: a migration run holds one connection for its lock while the migrator uses another.
-    database = { driver: 'postgresql', url: env.DATABASE_URL, poolMax: int('DATABASE_POOL_MAX', 10, 2, 1000) };
+    database = {
+      driver: 'postgresql',
+      url: env.DATABASE_URL,
+      poolMax: int('DATABASE_POOL_MAX', 10, 2, 1000),
+      preparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
+    };
   } else {
     database = { driver: 'pglite', dataDir: resolve(dataDir, 'db') };
     if (mode === 'production' && !bool('EMPULSE_ALLOW_EMBEDDED_DB', false)) {

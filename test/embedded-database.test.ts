@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { definePlugin, Migration, type Kernel } from '../core/index.ts';
 import { healthPlugin } from '../plugins/health/index.ts';
-import { createTestKernel, type TestKernel } from '../host/testing.ts';
+import { createScratchDatabase, createTestKernel, type TestKernel } from '../host/testing.ts';
 import { createEmbeddedCluster } from '../host/embedded-cluster.ts';
 import { kernelMigrations } from '../migrations/index.ts';
 import { captureLogger } from './support/capture-logger.ts';
@@ -148,6 +148,15 @@ describe('Database.query on PostgreSQL', () => {
         text: "select $1::int + $2::int as total, (select count(*)::int from pg_prepared_statements where name = 'pg_test_sum') as prepared",
       };
       for (let i = 0; i < 3; i++) assert.deepEqual(await t.kernel.database.query(statement, [i, 1]), [{ total: i + 1, prepared: 1 }]);
+      // DATABASE_PREPARED_STATEMENTS=false (a pooler in transaction mode): sent unnamed, never prepared.
+      const scratch = await createScratchDatabase();
+      const unnamed = await createTestKernel({ plugins: [healthPlugin], database: { driver: 'postgresql', url: scratch.url, preparedStatements: false } });
+      try {
+        for (let i = 0; i < 2; i++) assert.deepEqual(await unnamed.kernel.database.query(statement, [i, 1]), [{ total: i + 1, prepared: 0 }]);
+      } finally {
+        await unnamed.close();
+        await scratch.drop();
+      }
     } finally {
       await t.close();
     }

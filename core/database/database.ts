@@ -6,7 +6,17 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 export type DatabaseConfig =
-  | { readonly driver: 'postgresql'; readonly url: string; readonly poolMax?: number }
+  | {
+      readonly driver: 'postgresql';
+      readonly url: string;
+      readonly poolMax?: number;
+      /**
+       * false: `Database.query` sends its statements unnamed (parsed on every call). For a
+       * connection pooler in transaction mode that does not keep prepared statements per client
+       * (PgBouncer before 1.21, or with max_prepared_statements = 0). Default true.
+       */
+      readonly preparedStatements?: boolean;
+    }
   /** `dataDir` undefined: an in-memory database (tests). */
   | { readonly driver: 'pglite'; readonly dataDir?: string };
 

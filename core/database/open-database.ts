@@ -13,7 +13,7 @@ interface PgPool {
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
-  query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<{ readonly rows: object[] }>;
+  query(config: { readonly name?: string; readonly text: string; readonly values: unknown[] }): Promise<{ readonly rows: object[] }>;
 }
 
 /** The part of PGlite's API `query` uses. */
@@ -103,7 +103,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     // pg's Pool, for its counters (MikroORM creates it on connect; this does not open a connection).
     const pool = await (orm.em.getConnection() as unknown as { getNativeClient(): Promise<PgPool> }).getNativeClient();
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
-    query = async (statement, params) => (await pool.query({ name: statement.name, text: statement.text, values: [...params] })).rows;
+    const named = config.preparedStatements ?? true;
+    query = async (statement, params) =>
+      (await pool.query({ ...(named && { name: statement.name }), text: statement.text, values: [...params] })).rows;
   } else {
     const { MikroORM: LiteOrm } = await import('@mikro-orm/pglite');
     const { PGlite } = await import('@electric-sql/pglite');

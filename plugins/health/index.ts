@@ -61,8 +61,7 @@ export const healthPlugin = definePlugin({
 function recentReadiness(health: HealthService, maxAgeMs: number): () => Promise<ReadinessReport> {
   let last: { readonly report: ReadinessReport; readonly at: number } | undefined;
   let running: Promise<ReadinessReport> | undefined;
-  return () => {
-    if (health.isShuttingDown() || maxAgeMs === 0) return health.readiness();
+  const fresh = (): Promise<ReadinessReport> => {
     if (last && performance.now() - last.at < maxAgeMs) return Promise.resolve(last.report);
     running ??= health.readiness().then(
       (report) => {
@@ -76,5 +75,11 @@ function recentReadiness(health: HealthService, maxAgeMs: number): () => Promise
       },
     );
     return running;
+  };
+  return async () => {
+    if (health.isShuttingDown() || maxAgeMs === 0) return health.readiness();
+    const report = await fresh();
+    // Shutdown may have begun while the shared run went on: say so, not what it found.
+    return health.isShuttingDown() ? health.readiness() : report;
   };
 }

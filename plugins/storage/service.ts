@@ -41,17 +41,18 @@ export function createStorageService(driver: StorageDriver, onPut?: PutObserver)
       const abort = () => controller.abort(options.signal?.reason);
       if (options.signal?.aborted) abort();
       options.signal?.addEventListener('abort', abort, { once: true });
+      let stored: StoredObject;
       try {
         await driver.write(options.key, verified.stream, { contentType: options.contentType, visibility: options.visibility }, controller.signal);
-        const stored = { key: options.key, ...verified.result() };
-        onPut?.('stored', stored.sizeBytes, (performance.now() - started) / 1000);
-        return stored;
+        stored = { key: options.key, ...verified.result() };
       } catch (err) {
         onPut?.('failed', 0, (performance.now() - started) / 1000);
         throw err;
       } finally {
         options.signal?.removeEventListener('abort', abort);
       }
+      onPut?.('stored', stored.sizeBytes, (performance.now() - started) / 1000);
+      return stored;
     },
 
     async get(key: string, options: { readonly range?: ByteRange } = {}): Promise<ObjectContent | undefined> {

@@ -340,7 +340,9 @@ say "its email went out over SMTP: $(grep -F "\"$email\"" "$work/smtp.out" | jq 
 
 # Metrics behind the token compose.yaml mounts (METRICS_TOKEN_FILE): 401 without it, the series with it.
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/metrics")" = 401 ] || fail "/metrics answered without the token."
-curl -sf -H "authorization: Bearer $(cat "$secrets/metrics_token")" "$base/metrics" >"$work/metrics.out" || fail "/metrics refused the mounted token."
+# (The header from a 0600 file: a token on curl's command line would show in ps.)
+( umask 077; printf 'authorization: Bearer %s\n' "$(cat "$secrets/metrics_token")" >"$work/metrics.header" )
+curl -sf -H @"$work/metrics.header" "$base/metrics" >"$work/metrics.out" || fail "/metrics refused the mounted token."
 grep -q '^http_requests_total{method="POST",route="/v1/auth/register",status="202"} 1$' "$work/metrics.out" ||
   fail "/metrics lacks the registration: $(grep '^http_requests_total' "$work/metrics.out" | head -5)"
 say "GET /metrics: 401 without the token; with it, the registration counted by route pattern"
