@@ -274,10 +274,6 @@ async function backupTo(kernel: Kernel, file: string, io: CommandIo): Promise<nu
     io.err('the backup path must be absolute');
     return 2;
   }
-  if (existsSync(file)) {
-    io.err(`${file} exists: choose a new name (a backup never overwrites a file)`);
-    return 1;
-  }
   const bytes = await dumpEmbedded(kernel.database);
   writeBackupFile(file, bytes);
   io.out(`backed up the embedded database to ${file} (${(bytes.length / 1024 / 1024).toFixed(1)} MiB)`);

@@ -157,11 +157,15 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
 
   const router = new Router<LazyRequestState, HttpContext>();
   for (const route of options.routes) {
-    const mark: Koa.Middleware<LazyRequestState, HttpContext> = (ctx, next) => {
-      answeredBy.set(ctx, route);
-      return next();
-    };
-    router.register(route.path, [route.method], [mark, ...routeMiddleware(route, settings, options.guards)]);
+    const chain = routeMiddleware(route, settings, options.guards);
+    // Only when someone observes responses: otherwise this would be one more step per request.
+    if (observers.length > 0) {
+      chain.unshift((ctx, next) => {
+        answeredBy.set(ctx, route);
+        return next();
+      });
+    }
+    router.register(route.path, [route.method], chain);
   }
   app.use(router.routes());
   app.use(router.allowedMethods());
