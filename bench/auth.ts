@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { accountCpu, type CpuShares } from './cpu-account.ts';
 
 export interface LockoutFigures {
   readonly unauthorized: number;
@@ -21,6 +22,8 @@ export interface AuthFigures {
   readonly login: Figures;
   /** 50 clients, each logging into an account of its own. */
   readonly loginMany: Figures;
+  /** Where the machine's CPU went per login of `loginMany` (undefined without /proc). */
+  readonly loginCpu: CpuShares | undefined;
   /** GET /health/live and /health/ready on the same server, 50 clients (the ratios' bases). */
   readonly live: Figures;
   readonly ready: Figures;
@@ -35,11 +38,12 @@ export interface Figures {
   readonly p50: number;
   readonly p99: number;
   readonly non2xx: number;
+  readonly requests: number;
 }
 
 const PASSWORD = 'bench horse battery staple';
 
-export async function benchAuth(baseUrl: string, databaseUrl: string, durationS: number): Promise<AuthFigures> {
+export async function benchAuth(baseUrl: string, serverPid: number, databaseUrl: string, durationS: number): Promise<AuthFigures> {
   const email = 'bench@example.com';
   await post(`${baseUrl}/v1/auth/register`, { email, password: PASSWORD, displayName: 'Bench' });
 
@@ -55,13 +59,18 @@ export async function benchAuth(baseUrl: string, databaseUrl: string, durationS:
   const loginBody = JSON.stringify({ email, password: PASSWORD });
   const login = await run({ url: `${baseUrl}/v1/auth/login`, method: 'POST', body: loginBody, connections: 50, duration: durationS });
   let next = 0;
-  const loginMany = await run({
-    url: `${baseUrl}/v1/auth/login`,
-    method: 'POST',
-    connections: 50,
-    duration: durationS,
-    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: many[next++ % many.length], password: PASSWORD }) }) }],
-  });
+  const { result: loginMany, cpu: loginCpu } = await accountCpu(
+    serverPid,
+    () =>
+      run({
+        url: `${baseUrl}/v1/auth/login`,
+        method: 'POST',
+        connections: 50,
+        duration: durationS,
+        requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: many[next++ % many.length], password: PASSWORD }) }) }],
+      }),
+    (r) => r.requests,
+  );
 
   const liveIdle = await run({ url: `${baseUrl}/health/live`, connections: 10, duration: durationS });
   const [liveDuringLogins] = await Promise.all([
@@ -116,12 +125,12 @@ export async function benchAuth(baseUrl: string, databaseUrl: string, durationS:
     elapsedMs: Math.round(performance.now() - started),
   };
   const me = await run({ url: `${baseUrl}/v1/me`, connections: 50, duration: durationS, headers: { authorization: `Bearer ${accessToken}` } });
-  return { lockout, login, loginMany, live, ready, liveDuringLogins, liveIdle, refresh, me };
+  return { lockout, login, loginMany, loginCpu, live, ready, liveDuringLogins, liveIdle, refresh, me };
 }
 
 async function run(options: autocannon.Options): Promise<Figures> {
   const result = await autocannon({ ...options, headers: { 'content-type': 'application/json', ...options.headers } });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, requests: result.requests.total };
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {

@@ -130,6 +130,39 @@ describe('lockout plugin', () => {
     assert.ok(second > 60 && second <= 120, `second lockout Retry-After ${second}`);
   });
 
+  it('forgets failures once their window is over, and caps a lockout at maxLockSeconds', async () => {
+    const email = 'window@example.test';
+    await registerVerified(email);
+    const age = (sql: string) => t.kernel.database.orm.em.getConnection().execute(sql, [email]);
+    for (let i = 0; i < 4; i++) assert.equal((await login(email, 'not the password')).statusCode, 401);
+    assert.equal((await lockout.status(email)).failures, 4);
+    // The window (15 minutes by default) started two hours ago: the fifth failure starts a new one.
+    await age("update lockout_counters set window_started_at = now() - interval '2 hours' where identifier = ?");
+    assert.equal((await login(email, 'not the password')).statusCode, 401);
+    assert.deepEqual([(await lockout.status(email)).failures, (await lockout.status(email)).lockedUntil], [1, undefined]);
+    // The fourth lockout in a row would last 60 × 2³ = 480 s; maxLockSeconds caps it at 300.
+    await age('update lockout_counters set lockouts_in_a_row = 3 where identifier = ?');
+    for (let i = 0; i < 4; i++) await login(email, 'not the password');
+    const retryAfter = Number((await login(email, PASSWORD)).headers['retry-after']);
+    assert.ok(retryAfter > 240 && retryAfter <= 300, `capped lockout Retry-After ${retryAfter}`);
+  });
+
+  it('counts and locks the same way on the embedded database', async () => {
+    const embedded = await createTestKernel({ plugins: plugins(mailbox), env: { JWT_SECRET }, database: 'pglite' });
+    try {
+      const email = 'embedded@example.test';
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () => embedded.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'no such account' } })),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.statusCode).sort(),
+        [...Array<number>(5).fill(401), ...Array<number>(7).fill(423)],
+      );
+    } finally {
+      await embedded.close();
+    }
+  });
+
   it('shares counters between two instances on one database', async () => {
     const db = await createScratchDatabase();
     const database = { driver: 'postgresql' as const, url: db.url };

@@ -26,8 +26,3 @@ export type LockoutConfig = v.InferOutput<typeof lockoutConfigSchema>;
 export function validateLockoutConfig(config: LockoutConfig): ConfigProblem[] {
   return config.maxLockSeconds < config.lockSeconds ? [{ path: 'maxLockSeconds', message: 'must not be shorter than lockSeconds' }] : [];
 }
-
-/** The n-th lockout in a row (n ≥ 1) lasts lockSeconds × growthFactor^(n-1), capped. */
-export function lockDurationSeconds(config: LockoutConfig, lockoutsInARow: number): number {
-  return Math.min(config.maxLockSeconds, Math.round(config.lockSeconds * config.growthFactor ** Math.max(0, lockoutsInARow - 1)));
-}

@@ -1,7 +1,7 @@
 /**
  * Failed-login counters, one row per normalised email (existing account or not, so locking
- * reveals nothing). Every change happens under the row's lock in one short transaction, so counts
- * are exact under concurrency and across instances sharing the database.
+ * reveals nothing). Every change is one statement that decides and writes under the row's lock,
+ * so counts are exact under concurrency and across instances sharing the database.
  *
  * A login first reserves a slot (`pending`); while failures plus attempts still being checked
  * fill the threshold, further attempts wait for those outcomes. 50 parallel wrong passwords
@@ -10,9 +10,9 @@
  * its window.
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { Database } from '../../core/index.ts';
+import type { Database, NamedStatement } from '../../core/index.ts';
 import type { AdminLock, LockoutStatus } from './contract.ts';
-import { lockDurationSeconds, type LockoutConfig } from './config.ts';
+import type { LockoutConfig } from './config.ts';
 
 interface CounterRow {
   failures: number;
@@ -23,6 +23,68 @@ interface CounterRow {
   admin_locked_at: string | Date | null;
   admin_locked_until: string | Date | null;
 }
+
+/**
+ * Each change is one statement (one round trip, the row locked only while it runs): a login pays
+ * two of them, not two transactions of five. Time is the database's `now()`, one clock for every
+ * instance. $1 is always the identifier.
+ */
+const adminLocked = '(c.admin_locked_at is not null and (c.admin_locked_until is null or c.admin_locked_until > now()))';
+const windowEnded = 'c.window_started_at + make_interval(secs => $2::int) <= now()';
+
+/** Takes a slot (returns a row) unless a lock holds or failures plus pending fill the threshold ($3). */
+const RESERVE: NamedStatement = {
+  name: 'empulse_lockout_reserve',
+  text: `insert into lockout_counters as c (identifier, pending, window_started_at, updated_at) values ($1, 1, now(), now())
+    on conflict (identifier) do update set
+      failures = case when ${windowEnded} then 0 else c.failures end,
+      pending = case when ${windowEnded} then 1 else c.pending + 1 end,
+      window_started_at = case when ${windowEnded} then now() else c.window_started_at end,
+      updated_at = now()
+    where not ${adminLocked} and (c.locked_until is null or c.locked_until <= now())
+      and (${windowEnded} or c.failures + c.pending < $3::int)
+    returning 1 as taken`,
+};
+
+const WHY_REFUSED: NamedStatement = {
+  name: 'empulse_lockout_why_refused',
+  text: 'select locked_until, admin_locked_at, admin_locked_until, now() as now from lockout_counters where identifier = $1',
+};
+
+/** A success ends the streak and any counted lock (not an administrator's). */
+const SETTLE_SUCCEEDED: NamedStatement = {
+  name: 'empulse_lockout_settle_succeeded',
+  text: `update lockout_counters set pending = greatest(0, pending - 1), failures = 0, lockouts_in_a_row = 0, locked_until = null, updated_at = now()
+    where identifier = $1`,
+};
+
+/** The password could not be checked: the slot is given back, nothing counted. */
+const SETTLE_ERROR: NamedStatement = {
+  name: 'empulse_lockout_settle_error',
+  text: 'update lockout_counters set pending = greatest(0, pending - 1), updated_at = now() where identifier = $1',
+};
+
+/**
+ * Counts a failure; the one that reaches the threshold ($2) locks for lockSeconds ($3) ×
+ * growthFactor ($4) ^ earlier lockouts in a row, at most maxLockSeconds ($5), and starts a new
+ * window. `prev` locks the row first, so `locks` is
+ * decided on the same version the update changes.
+ */
+const SETTLE_FAILED: NamedStatement = {
+  name: 'empulse_lockout_settle_failed',
+  text: `with prev as (select identifier, failures + 1 >= $2::int as locks from lockout_counters where identifier = $1 for update)
+    update lockout_counters c set
+      pending = greatest(0, c.pending - 1),
+      failures = case when prev.locks then 0 else c.failures + 1 end,
+      window_started_at = case when prev.locks then now() else c.window_started_at end,
+      lockouts_in_a_row = case when prev.locks then c.lockouts_in_a_row + 1 else c.lockouts_in_a_row end,
+      locked_until = case when prev.locks
+        then now() + make_interval(secs => least($5::float8, round($3::float8 * power($4::float8, c.lockouts_in_a_row))))
+        else c.locked_until end,
+      updated_at = now()
+    from prev where c.identifier = prev.identifier
+    returning prev.locks, c.locked_until`,
+};
 
 /**
  * What an indefinite administrator's lock tells clients in `Retry-After`: it has no end, so this
@@ -51,32 +113,34 @@ export class CounterStore {
   }
 
   async reserve(identifier: string): Promise<Reservation> {
-    return this.#locked<Reservation>(identifier, (row, now) => {
-      const admin = adminLock(row, now);
-      if (admin.locked) {
-        const retryAfterSeconds = admin.until ? secondsUntil(admin.until, now) : INDEFINITE_LOCK_RETRY_SECONDS;
-        return [row, { ok: false, locked: true, retryAfterSeconds }];
-      }
-      const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
-      if (lockedUntil && lockedUntil > now) return [row, { ok: false, locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) }];
-      const fresh = this.#windowEnded(row, now) ? { ...row, failures: 0, pending: 0, window_started_at: now } : row;
-      if (fresh.failures + fresh.pending >= this.#config.threshold) return [fresh, { ok: false, locked: false }];
-      return [{ ...fresh, pending: fresh.pending + 1 }, { ok: true }];
-    });
+    const c = this.#config;
+    const [taken] = await this.#db.query(RESERVE, [identifier, c.windowSeconds, c.threshold]);
+    if (taken) return { ok: true };
+    // No slot: say why. The row may have changed since; a caller told to wait asks again anyway.
+    const [row] = await this.#db.query<Pick<CounterRow, 'locked_until' | 'admin_locked_at' | 'admin_locked_until'> & { now: Date | string }>(WHY_REFUSED, [identifier]);
+    if (!row) return { ok: false, locked: false };
+    const now = new Date(row.now);
+    const admin = adminLock(row, now);
+    if (admin.locked) return { ok: false, locked: true, retryAfterSeconds: admin.until ? secondsUntil(admin.until, now) : INDEFINITE_LOCK_RETRY_SECONDS };
+    const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
+    if (lockedUntil && lockedUntil > now) return { ok: false, locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) };
+    return { ok: false, locked: false };
   }
 
   async settle(identifier: string, outcome: 'succeeded' | 'failed' | 'error'): Promise<Settled> {
-    return this.#locked<Settled>(identifier, (row, now) => {
-      const pending = Math.max(0, row.pending - 1);
-      if (outcome === 'succeeded') return [{ ...row, pending, failures: 0, lockouts_in_a_row: 0, locked_until: null }, { lockedUntil: undefined }];
-      if (outcome === 'error') return [{ ...row, pending }, { lockedUntil: undefined }];
-      const failures = row.failures + 1;
-      if (failures < this.#config.threshold) return [{ ...row, pending, failures }, { lockedUntil: undefined }];
-      const lockouts = row.lockouts_in_a_row + 1;
-      const lockedUntil = new Date(now.getTime() + lockDurationSeconds(this.#config, lockouts) * 1000);
-      // The lock starts a new window: after it, the identifier gets `threshold` fresh tries.
-      return [{ ...row, pending, failures: 0, window_started_at: now, locked_until: lockedUntil, lockouts_in_a_row: lockouts }, { lockedUntil }];
-    });
+    if (outcome !== 'failed') {
+      await this.#db.query(outcome === 'succeeded' ? SETTLE_SUCCEEDED : SETTLE_ERROR, [identifier]);
+      return { lockedUntil: undefined };
+    }
+    const c = this.#config;
+    const [row] = await this.#db.query<{ locks: boolean; locked_until: Date | string | null }>(SETTLE_FAILED, [
+      identifier,
+      c.threshold,
+      c.lockSeconds,
+      c.growthFactor,
+      c.maxLockSeconds,
+    ]);
+    return { lockedUntil: row?.locks && row.locked_until ? new Date(row.locked_until) : undefined };
   }
 
   async status(identifier: string, em?: SqlEntityManager): Promise<LockoutStatus> {
@@ -142,40 +206,6 @@ export class CounterStore {
       'run',
     )) as { affectedRows?: number };
     return res.affectedRows ?? 0;
-  }
-
-  #windowEnded(row: CounterRow, now: Date): boolean {
-    return new Date(row.window_started_at).getTime() + this.#config.windowSeconds * 1000 <= now.getTime();
-  }
-
-  /** Runs `change` on the identifier's row under its lock and writes back what it returns. */
-  async #locked<T>(identifier: string, change: (row: CounterRow, now: Date) => [CounterRow, T]): Promise<T> {
-    return this.#db.transactional(async (em) => {
-      const conn = em.getConnection();
-      const trx = em.getTransactionContext();
-      await conn.execute(
-        'insert into lockout_counters (identifier, window_started_at, updated_at) values (?, now(), now()) on conflict (identifier) do nothing',
-        [identifier],
-        'run',
-        trx,
-      );
-      const row = (await conn.execute(
-        `select failures, pending, window_started_at, locked_until, lockouts_in_a_row, admin_locked_at, admin_locked_until
-           from lockout_counters where identifier = ? for update`,
-        [identifier],
-        'get',
-        trx,
-      )) as CounterRow;
-      const [next, result] = change(row, new Date());
-      await conn.execute(
-        `update lockout_counters set failures = ?, pending = ?, window_started_at = ?, locked_until = ?, lockouts_in_a_row = ?, updated_at = now()
-          where identifier = ?`,
-        [next.failures, next.pending, new Date(next.window_started_at), next.locked_until ? new Date(next.locked_until) : null, next.lockouts_in_a_row, identifier],
-        'run',
-        trx,
-      );
-      return result;
-    });
   }
 }
 
