@@ -60,12 +60,29 @@ export interface HttpService {
   observeResponses(observer: ResponseObserver): void;
 }
 
+/**
+ * Dependency outages, for work outside requests (workers, timers): requests are handled by the
+ * pipeline itself, which answers 503 service_unavailable.
+ */
+export interface OutageService {
+  /**
+   * When `err` means a dependency is unreachable (DependencyUnavailableError, a database
+   * connection failure, a refused or reset network connection), counts it against that
+   * dependency's outage (logged once at `error`, then summarised) and returns true. Otherwise
+   * returns false: the caller logs it as the fault it is.
+   */
+  report(err: unknown, context?: { readonly job?: string }): boolean;
+  /** True while an outage of `dependency` (`database`…) is open. */
+  isOpen(dependency: string): boolean;
+}
+
 export const coreServices = {
   /** Runs every registered readiness check (used by the health plugin). */
   health: createServiceRef<HealthService>('core.health'),
   lifecycle: createServiceRef<LifecycleService>('core.lifecycle'),
   routes: createServiceRef<RouteCatalog>('core.routes'),
   http: createServiceRef<HttpService>('core.http'),
+  outages: createServiceRef<OutageService>('core.outages'),
 } as const;
 
 export const CORE_SERVICE_IDS: ReadonlySet<string> = new Set(Object.values(coreServices).map((ref) => ref.id));

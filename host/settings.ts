@@ -58,6 +58,7 @@ export function hostSettings(env: Env, cwd: string): { settings: HostSettings; p
       url: env.DATABASE_URL,
       poolMax: int('DATABASE_POOL_MAX', 10, 2, 1000),
       preparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
+      acquireTimeoutMs: int('DATABASE_POOL_TIMEOUT_MS', 5000, 100, 600_000),
     };
   } else {
     database = { driver: 'pglite', dataDir: resolve(dataDir, 'db') };

@@ -17,6 +17,7 @@ import {
   type DatabaseConfig,
   type Env,
   type HttpSettings,
+  type OutageSettings,
   type Logger,
   type Plugin,
   type RuntimeMode,
@@ -53,6 +54,8 @@ export interface TestKernelOptions<Refs extends readonly ServiceRef<unknown>[] =
    */
   readonly services?: ServiceFakes<Refs>;
   readonly http?: HttpSettings;
+  /** How dependency outages are summarised (tests shorten the interval). */
+  readonly outages?: OutageSettings;
   readonly env?: Env;
   readonly mode?: RuntimeMode;
   /** `postgresql` (default when reachable), `pglite` (in memory), or a database config to use as is. */
@@ -128,7 +131,7 @@ export async function createTestKernel<const Refs extends readonly ServiceRef<un
   let kernel: Kernel;
   try {
     kernel = new Kernel({
-      config: { plugins: options.plugins, ...(options.http && { http: options.http }) },
+      config: { plugins: options.plugins, ...(options.http && { http: options.http }), ...(options.outages && { outages: options.outages }) },
       env: options.env ?? {},
       mode: options.mode ?? 'test',
       logger: options.logger ?? createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'silent' }),

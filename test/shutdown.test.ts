@@ -9,13 +9,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase, freePort } from '../host/testing.ts';
-import { projectImport, projectPath } from './support/paths.ts';
+import { createScratchDatabase } from '../host/testing.ts';
+import { startEmpulseServer, type EmpulseServer, type ServerOptions } from './support/empulse-server.ts';
+import { projectImport } from './support/paths.ts';
 
 const CONFIG = `import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,24 +43,12 @@ const slow = definePlugin({
 export default defineConfig({ plugins: [healthPlugin, slow] });
 `;
 
-type LogLine = Record<string, unknown> & { msg?: string; level?: string };
-
-interface Server {
-  readonly port: number;
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly logs: LogLine[];
-  readonly stderr: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first log line (already seen or still to come) that matches. */
-  waitForLog(match: (line: LogLine) => boolean, what: string): Promise<LogLine>;
-}
-
 type HttpOutcome = { status: number; body: string } | { error: string };
 
 let dir: string;
 let databaseUrl: string;
 let dropDatabase: () => Promise<void>;
-const servers: Server[] = [];
+const servers: EmpulseServer[] = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'empulse-shutdown-'));
@@ -72,88 +60,14 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of servers) {
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGKILL');
-      await s.exited;
-    }
-  }
+  for (const s of servers) await s.kill();
   await dropDatabase?.();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-// PORT=0 would not tell us the port the server picked, so a free one is chosen first (freePort).
-async function startServer(extraEnv: Record<string, string> = {}, via: 'node' | 'npm start' | 'npm start --silent' = 'node'): Promise<Server> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['NODE_ENV', 'EMPULSE_AUTO_MIGRATE', 'EMPULSE_CONFIG', 'SHUTDOWN_TIMEOUT_MS', 'DATABASE_POOL_MAX', 'NODE_TEST_CONTEXT']) delete env[k];
-  Object.assign(env, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: join(dir, '.empulse'),
-    LOG_LEVEL: 'info',
-    ...extraEnv,
-  });
-  // process.execPath is the Node that runs the tests (24 under npm scripts), which runs .ts itself.
-  // `npm start` runs the project's own start script from its root (what an operator and a process
-  // manager do), with this test's config.
-  const child =
-    via === 'node'
-      ? spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: dir, env })
-      : spawn('npm', via.split(' ').slice(1), { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: join(dir, 'empulse.config.ts') } });
-  const logs: LogLine[] = [];
-  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  let pending = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text, level: 'raw' };
-      }
-      logs.push(line);
-      for (const w of [...waiters]) {
-        if (w.match(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  // 'close', not 'exit': it comes after the child's stdout was read to its end, so every log
-  // line the process wrote is in `logs` when a test looks at them.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const server: Server = {
-    port,
-    child,
-    logs,
-    stderr: () => stderr,
-    exited,
-    waitForLog: (match, what) => {
-      const seen = logs.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise<LogLine>((resolve, reject) => {
-        waiters.push({ match, resolve });
-        void exited.then(({ code, signal }) =>
-          reject(new Error(`server exited (${code ?? signal}) before logging ${what}\nstderr:\n${stderr}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`)),
-        );
-      });
-    },
-  };
+async function startServer(extraEnv: Record<string, string> = {}, via: NonNullable<ServerOptions['via']> = 'node'): Promise<EmpulseServer> {
+  const server = await startEmpulseServer({ cwd: dir, via, env: { DATABASE_URL: databaseUrl, DATA_DIR: join(dir, '.empulse'), ...extraEnv } });
   servers.push(server);
-  await server.waitForLog((l) => l.msg === 'listening', '"listening"');
   return server;
 }
 
@@ -172,7 +86,7 @@ function get(port: number, path: string): Promise<HttpOutcome> {
   });
 }
 
-const isAlive = (s: Server) => s.child.exitCode === null && s.child.signalCode === null;
+const isAlive = (s: EmpulseServer) => s.child.exitCode === null && s.child.signalCode === null;
 
 describe('graceful shutdown of the server process', () => {
   it('on SIGTERM finishes the in-flight request, refuses readiness, ignores a second SIGTERM and exits 0', { timeout: 60_000 }, async () => {

@@ -15,9 +15,16 @@ export interface HttpSettings {
   readonly requestTimeoutMs?: number;
 }
 
+/** How dependency outages are reported (core/outage/outage-log.ts). */
+export interface OutageSettings {
+  /** How often an ongoing outage is summarised in the log and the dependency probed again (default 10000 ms). */
+  readonly summaryIntervalMs?: number;
+}
+
 export interface EmpulseConfig {
   readonly plugins: readonly (Plugin | ConfiguredPlugin)[];
   readonly http?: HttpSettings;
+  readonly outages?: OutageSettings;
 }
 
 /** A config may be computed from the environment the host read. */

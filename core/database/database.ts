@@ -16,6 +16,12 @@ export type DatabaseConfig =
        * (PgBouncer before 1.21, or with max_prepared_statements = 0). Default true.
        */
       readonly preparedStatements?: boolean;
+      /**
+       * Longest wait for a connection (a free one from a full pool, or a new one to the server)
+       * before the query fails, answered 503 service_unavailable: an exhausted pool or an
+       * unreachable server must not hold requests past their time budget. Default 5000 ms.
+       */
+      readonly acquireTimeoutMs?: number;
     }
   /** `dataDir` undefined: an in-memory database (tests). */
   | { readonly driver: 'pglite'; readonly dataDir?: string };

@@ -8,6 +8,9 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from '../logging/logger.ts';
 import type { Database, DatabaseConfig, NamedStatement, PoolStats } from './database.ts';
 
+/** See DatabaseConfig.acquireTimeoutMs. */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
+
 /** The counters of pg's Pool we read (kept structural: the core does not import pg). */
 interface PgPool {
   readonly totalCount: number;
@@ -95,6 +98,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
       ...common,
       clientUrl: config.url,
       pool: { min: 0, max: Math.max(2, config.poolMax ?? 10) /* a migration run needs two */ },
+      driverOptions: { connectionTimeoutMillis: config.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS },
       // MikroORM creates a missing database on connect by default: a misspelt name in
       // DATABASE_URL would silently become a new, empty, freshly migrated database.
       ensureDatabase: false,

@@ -13,11 +13,13 @@ import type { ResponseObserver } from '../core-services.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { HttpContext } from './context.ts';
 import type { RouteDefinition, RouteGuard } from './plugin-router.ts';
-import { coreProblems, toProblemBody } from './problem.ts';
+import { coreProblems, HttpProblem, toProblemBody } from './problem.ts';
 import { acceptRequestId, acceptTraceparent } from './request-id.ts';
 import { LazyRequestState } from './request-state.ts';
 import { routeMiddleware } from './route-middleware.ts';
 import { isServerFault, toProblem } from './to-problem.ts';
+import { outageOf, type Outage, type PeerNames } from '../outage/dependency-unavailable.ts';
+import type { OutageLog } from '../outage/outage-log.ts';
 import proxyaddr from 'proxy-addr';
 
 export interface HttpAppSettings {
@@ -40,6 +42,10 @@ export interface HttpAppOptions {
   readonly forkEm: () => SqlEntityManager;
   /** True once shutdown began: responses then ask clients to close keep-alive connections. */
   readonly isDraining: () => boolean;
+  /** Where refusals for an unreachable dependency are counted and logged (once per outage). */
+  readonly outages: OutageLog;
+  /** Names of the peers the kernel knows (the database), by port, for network errors. */
+  readonly peers: PeerNames;
 }
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -78,8 +84,11 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
         if (ctx.status === 501) throw coreProblems.not_implemented(`The method ${ctx.method} is not supported.`);
       }
     } catch (err) {
-      const problem = toProblem(err);
-      if (isServerFault(err, problem)) state.log.error({ err }, 'request failed');
+      // A dependency outage is not a fault of this request nor of the code: 503, logged once.
+      const outage = err instanceof HttpProblem ? undefined : outageOf(err, options.peers);
+      const problem = outage ? unavailable(outage) : toProblem(err);
+      if (outage) options.outages.refused(outage, { requestId: state.requestId });
+      else if (isServerFault(err, problem)) state.log.error({ err }, 'request failed');
       ctx.status = problem.status;
       for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
       ctx.type = PROBLEM_JSON;
@@ -172,3 +181,9 @@ export function createHttpApp(options: HttpAppOptions): Koa<LazyRequestState, Ht
   return app;
 }
 
+/** The answer while a dependency is away: which one is for the log, not for the client. */
+function unavailable(outage: Outage): HttpProblem {
+  return coreProblems.service_unavailable('A service this request needs is unavailable right now; try again shortly.', {
+    headers: { 'Retry-After': String(outage.retryAfterSeconds) },
+  });
+}

@@ -7,13 +7,15 @@
  */
 import type Koa from 'koa';
 import type { EmpulseConfig, HttpSettings } from '../config/define-config.ts';
-import { coreServices, type HttpService, type LifecycleService, type ResponseObserver, type RouteCatalog } from '../core-services.ts';
+import { coreServices, type HttpService, type LifecycleService, type OutageService, type ResponseObserver, type RouteCatalog } from '../core-services.ts';
 import type { DatabaseConfig } from '../database/database.ts';
 import { MigrationError, MigrationRunner } from '../database/migration-runner.ts';
 import type { MigrationEntry } from '../database/migration-entry.ts';
 import { openDatabase, type OpenedDatabase } from '../database/open-database.ts';
 import { HealthRegistry } from '../health/health-registry.ts';
 import { createHttpApp } from '../http/create-app.ts';
+import { outageOf, type PeerNames } from '../outage/dependency-unavailable.ts';
+import { OutageLog } from '../outage/outage-log.ts';
 import type { HttpContext } from '../http/context.ts';
 import type { RouteDefinition, RouteGuard } from '../http/plugin-router.ts';
 import type { LazyRequestState } from '../http/request-state.ts';
@@ -100,6 +102,7 @@ export class Kernel {
   readonly #exposedHeaders = new ExtensionPoint<string>('core.http.exposed-headers');
   readonly #responseObservers = new ExtensionPoint<ResponseObserver>('core.http.response-observers');
   readonly #fakes: ReadonlySet<string>;
+  readonly #outages: OutageLog;
   #db: OpenedDatabase | undefined;
   #app: Koa<LazyRequestState, HttpContext> | undefined;
   #state: KernelState = 'created';
@@ -118,6 +121,12 @@ export class Kernel {
     if (redacted.length > 0 && !extendRedaction(options.logger, redacted)) {
       options.logger.warn({ fields: redacted }, 'this logger was not made by createLogger: plugin fields to redact are not censored');
     }
+    this.#outages = new OutageLog({
+      logger: this.logger,
+      ...(options.config.outages?.summaryIntervalMs !== undefined && { summaryIntervalMs: options.config.outages.summaryIntervalMs }),
+      // The database's outage ends when it answers again, whether or not requests arrive.
+      probes: new Map([['database', () => (this.#db ? this.#db.ping() : Promise.reject(new Error('closed')))]]),
+    });
     this.#registerCoreServices();
     const cursors = lazyCursorCodec(() => loadOrCreateKey(this.database.orm.em.getConnection(), 'cursor'));
     this.#lifecycle = new LifecycleRunner({ services: this.services, health: this.health, hooks: this.#hooks, logger: this.logger });
@@ -241,6 +250,7 @@ export class Kernel {
     await withTimeout(() => this.#hooks.settled(), DEFAULT_TIMEOUTS.stop, 'hook deliveries').catch((err: unknown) =>
       this.logger.warn({ err }, 'hook deliveries still running at shutdown'),
     );
+    this.#outages.close();
     await this.#db?.close();
     this.#db = undefined;
     this.#state = 'stopped';
@@ -300,6 +310,14 @@ export class Kernel {
       kernelVersion: KERNEL_VERSION,
       problems: () => this.plan.problemCodes,
     };
+    const outages: OutageService = {
+      report: (err, context) => {
+        const outage = outageOf(err, databasePeer(this.#options.database));
+        if (outage) this.#outages.refused(outage, context);
+        return outage !== undefined;
+      },
+      isOpen: (dependency) => this.#outages.open.includes(dependency),
+    };
     const http: HttpService = {
       addGuard: (guard) => this.#guards.add(guard),
       exposeHeaders: (...names) => names.forEach((name) => this.#exposedHeaders.add(name)),
@@ -310,6 +328,7 @@ export class Kernel {
       [coreServices.lifecycle, lifecycle],
       [coreServices.routes, catalog],
       [coreServices.http, http],
+      [coreServices.outages, outages],
     ] as const) {
       if (!this.#fakes.has(ref.id)) this.services.provide(ref.id, impl);
     }
@@ -345,7 +364,20 @@ export class Kernel {
       responseObservers: this.#responseObservers.items,
       forkEm: () => this.database.em(),
       isDraining: () => this.isDraining(),
+      outages: this.#outages,
+      peers: databasePeer(this.#options.database),
     });
+  }
+}
+
+/** The database's port, so a refused connection to it is logged as the database's outage. */
+function databasePeer(config: DatabaseConfig): PeerNames {
+  if (config.driver !== 'postgresql') return new Map();
+  try {
+    const url = new URL(config.url);
+    return new Map([[Number(url.port || 5432), 'database']]);
+  } catch {
+    return new Map();
   }
 }
 

@@ -3,7 +3,7 @@
  * (AES-256-GCM) into a durable outbox in the caller's transaction, and delivered by a worker with
  * retries and backoff through Resend, SMTP or — in development — files in a directory.
  */
-import { defineHook, definePlugin } from '../../core/index.ts';
+import { coreServices, defineHook, definePlugin } from '../../core/index.ts';
 import { metricsServiceRef } from '../metrics/contract.ts';
 import { emailServiceRef, type EmailTemplate } from './contract.ts';
 import { emailConfigFromEnv, emailConfigSchema, validateEmailConfig } from './config.ts';
@@ -26,6 +26,7 @@ export const emailPlugin = definePlugin({
   kernel: '^0.1.0',
   description: 'Templated email through a durable, encrypted outbox (Resend, SMTP or a development directory)',
   provides: { email: emailServiceRef },
+  requires: { outages: coreServices.outages },
   optional: { metrics: metricsServiceRef },
   config: emailConfigSchema,
   fromEnv: emailConfigFromEnv,
@@ -44,6 +45,7 @@ export const emailPlugin = definePlugin({
       ...(deliveries && { onDelivery: (outcome, transport) => deliveries.inc({ transport, outcome }) }),
       config: ctx.config,
       logger: ctx.logger,
+      outages: ctx.services.outages,
       em: () => ctx.db.em(),
       queued: (id, em) => ctx.emit(outboxQueued, { id }, { em }),
       templates: ctx.extensionPoint<EmailTemplate<unknown>>('templates'),

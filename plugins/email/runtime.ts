@@ -4,7 +4,7 @@
  * plugins is only the narrow `EmailService` facade.
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { CheckOutcome, ExtensionPoint, Logger } from '../../core/index.ts';
+import type { CheckOutcome, ExtensionPoint, Logger, OutageService } from '../../core/index.ts';
 import type { EmailService, EmailTemplate } from './contract.ts';
 import { cachedCheck } from './cached-check.ts';
 import { resolveTransport, type EmailConfig } from './config.ts';
@@ -28,6 +28,8 @@ export interface EmailRuntime {
 export interface RuntimeDeps {
   readonly config: EmailConfig;
   readonly logger: Logger;
+  /** Where a database outage met by the worker is reported (logged once, not per round). */
+  readonly outages: OutageService;
   readonly em: () => SqlEntityManager;
   readonly queued: (id: string, em: SqlEntityManager | undefined) => void;
   readonly templates: ExtensionPoint<EmailTemplate<unknown>>;
@@ -45,6 +47,7 @@ export async function createEmailRuntime(deps: RuntimeDeps): Promise<EmailRuntim
     cipher,
     transport,
     logger,
+    outages: deps.outages,
     maxAttempts: config.maxAttempts,
     backoff: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     pollIntervalMs: config.pollIntervalMs,

@@ -4,7 +4,7 @@
  * (rows queued by other instances) or a new message is queued here. Each attempt is logged with
  * the request id that queued the message — never its content, which carries single-use tokens.
  */
-import type { Logger } from '../../core/index.ts';
+import type { Logger, OutageService } from '../../core/index.ts';
 import { retryDelayMs, type BackoffSettings } from './backoff.ts';
 import { DeliveryError, type OutgoingMessage, type Transport } from './message.ts';
 import type { ClaimedRow, OutboxStore } from './outbox-store.ts';
@@ -19,6 +19,7 @@ export interface OutboxWorkerOptions {
   readonly cipher: PayloadCipher;
   readonly transport: Transport;
   readonly logger: Logger;
+  readonly outages: OutageService;
   readonly maxAttempts: number;
   readonly backoff: BackoffSettings;
   readonly pollIntervalMs: number;
@@ -80,7 +81,8 @@ export class OutboxWorker {
       try {
         claimed = await this.#round();
       } catch (err) {
-        this.#o.logger.error({ err }, 'email outbox round failed');
+        // While the database is away, the outage is logged once (core), not every round.
+        if (!this.#o.outages.report(err, { job: 'email outbox' })) this.#o.logger.error({ err }, 'email outbox round failed');
       }
       if (this.#state !== 'running') break;
       if (claimed >= this.#o.batchSize) continue; // more may be due right now
@@ -123,11 +125,31 @@ export class OutboxWorker {
       }
       const ms = Math.round(performance.now() - started);
       this.#o.onDelivery?.('sent', this.#o.transport.name);
-      if (await this.#o.store.markSent(row.id, row.attempts)) log.info({ transport: this.#o.transport.name, ms }, 'email sent');
-      else log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but its lease had run out: another attempt may send it again');
+      const recorded = await this.#recordSent(row);
+      if (recorded === 'recorded') log.info({ transport: this.#o.transport.name, ms }, 'email sent');
+      else if (recorded === 'lease lost') log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but its lease had run out: another attempt may send it again');
+      else log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but the database was unavailable to record it: it may be sent again');
     } catch (err) {
       // The database failed while recording: the row stays leased and is due again when the lease ends.
-      log.error({ err }, 'email outbox could not record an attempt');
+      if (!this.#o.outages.report(err, { job: 'email outbox' })) log.error({ err }, 'email outbox could not record an attempt');
+    }
+  }
+
+  /**
+   * Marks a sent message sent. The provider has it now, so a database outage must not leave it
+   * pending (it would be sent again when its lease ends): the mark is retried until it lands,
+   * the lease is about to end, or shutdown interrupts.
+   */
+  async #recordSent(row: ClaimedRow): Promise<'recorded' | 'lease lost' | 'unrecorded'> {
+    const giveUpAt = Date.now() + this.#o.sendTimeoutMs + 50_000; // the lease is sendTimeoutMs + 60 s from the claim
+    for (let delayMs = 100; ; delayMs = Math.min(2000, delayMs * 2)) {
+      try {
+        return (await this.#o.store.markSent(row.id, row.attempts)) ? 'recorded' : 'lease lost';
+      } catch (err) {
+        if (!this.#o.outages.report(err, { job: 'email outbox' })) throw err;
+        if (this.#interrupt.signal.aborted || Date.now() + delayMs > giveUpAt) return 'unrecorded';
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
   }
 

@@ -93,6 +93,9 @@ export function buildOpenApi(routes: readonly RouteDefinition[], info: OpenApiIn
       responses,
     };
     const problems = new ProblemList([...(route.options.problems ?? []), ...pipelineProblems(route)]);
+    // Any route that reaches a dependency (the database, a cache, an object store) answers this
+    // while the dependency is unreachable or the database pool has no free connection in time.
+    problems.add('service_unavailable', { headers: { 'Retry-After': 'Seconds after which asking again makes sense (a dependency is unavailable)' } });
     for (const decorate of options.decorators ?? []) {
       decorate({ route, operation, components, addProblem: (code, opts) => problems.add(code, opts) });
     }
