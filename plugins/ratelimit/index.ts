@@ -182,7 +182,7 @@ export const ratelimitPlugin = definePlugin({
       } catch (err) {
         return { degraded: `${err instanceof Error ? err.message : String(err)}; limits enforced in memory` };
       }
-      const reason = state.resilient?.degraded;
+      const reason = await state.resilient?.recheck();
       return reason ? { degraded: reason } : undefined;
     },
   },
