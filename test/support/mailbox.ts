@@ -25,6 +25,10 @@ export interface Mailbox {
   waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<ParsedMail>;
   /** Messages received so far for `to` (optionally with a matching subject), handed out or not. */
   all(to: string, subject?: RegExp): ParsedMail[];
+  /** Stops listening and drops its connections (the SMTP server is down)… */
+  stop(): Promise<void>;
+  /** …and listens again on the same port, keeping what it received. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,12 +46,16 @@ export function linkToken(mail: ParsedMail, publicAppUrl: string, path: string):
   return match[1]!;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
-  const received: { rcpt: string[]; mail: ParsedMail; taken: boolean }[] = [];
+type Entry = { rcpt: string[]; mail: ParsedMail; taken: boolean };
+
+/** An SMTP server on `port` (0: any) that files what it receives into `received`. */
+async function listen(received: Entry[], port: number): Promise<SMTPServer> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // `stop` ends client connections at once (the default waits 30 s for them).
+    closeTimeout: 50,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -66,9 +74,16 @@ export async function startMailbox(): Promise<Mailbox> {
   });
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
+  return server;
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const received: Entry[] = [];
+  let server = await listen(received, 0);
   const port = (server.server.address() as AddressInfo).port;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
 
   const matches = (entry: { rcpt: string[]; mail: ParsedMail }, to: string, subject?: RegExp) => {
     const address = to.toLowerCase();
@@ -100,7 +115,11 @@ export async function startMailbox(): Promise<Mailbox> {
     all(to, subject) {
       return received.filter((e) => matches(e, to, subject)).map((e) => e.mail);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: close,
+    start: async () => {
+      server = await listen(received, port);
+    },
+    close,
   };
 }
 
