@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { Logger } from '../../core/index.ts';
+import { DependencyUnavailableError, type Logger } from '../../core/index.ts';
 import type { StorageConfig } from './config.ts';
 import type { ByteRange, ObjectContent, ObjectInfo, SignedUrlOptions } from './contract.ts';
 import type { StorageDriver, WriteMeta } from './driver.ts';
@@ -57,6 +57,19 @@ import type { StorageDriver, WriteMeta } from './driver.ts';
 export const PROBE_PREFIX = '.empulse-probe/';
 /** Upper bound for the clean-up requests after a failed write. */
 const CLEANUP_TIMEOUT_MS = 30_000;
+/** Retries of clean-up the store was away for: after 1 s, doubling up to a minute. */
+const LEFTOVER_FIRST_RETRY_MS = 1000;
+const LEFTOVER_MAX_RETRY_MS = 60_000;
+
+/** Clean-up of a failed write left for when the store is back. */
+interface Leftover {
+  readonly key: string;
+  /** A multipart upload may be open under `key`: `uploadId` when known, else found by listing. */
+  readonly multipart: boolean;
+  readonly uploadId: string | undefined;
+  /** An object may have been committed under `key`. */
+  readonly deleteObject: boolean;
+}
 
 /** The variables an operator fixes, by driver (messages name them). */
 interface Variables {
@@ -146,13 +159,46 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
   log.debug({ bucket, endpoint: origin, partSizeBytes: config.partSizeBytes, queueSize: config.queueSize }, 'storage driver ready');
 
   /**
+   * Clean-up that could not be done because the store was away (a multipart upload to abort, an
+   * object to delete), retried with backoff until the store answers. Kept in memory: if this
+   * process ends first, the bucket's lifecycle rule for incomplete multipart uploads is the net.
+   */
+  const leftovers = new Map<string, Leftover>();
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelayMs = LEFTOVER_FIRST_RETRY_MS;
+  const leaveForLater = (leftover: Leftover): void => {
+    const id = `${leftover.key}\u0000${leftover.uploadId ?? ''}\u0000${leftover.deleteObject}`;
+    leftovers.set(id, leftover);
+    if (retryTimer === undefined) scheduleRetry();
+  };
+  const scheduleRetry = (): void => {
+    retryTimer = setTimeout(() => void retryLeftovers(), retryDelayMs);
+    retryTimer.unref?.();
+  };
+  const retryLeftovers = async (): Promise<void> => {
+    const items = [...leftovers];
+    leftovers.clear();
+    for (const [, leftover] of items) await cleanUp(leftover.key, { multipart: leftover.multipart, uploadId: leftover.uploadId, committed: leftover.deleteObject });
+    retryTimer = undefined;
+    if (leftovers.size === 0) {
+      retryDelayMs = LEFTOVER_FIRST_RETRY_MS;
+      log.info({ cleaned: items.length }, 'storage: the store is back; what failed writes left is cleaned up');
+      return;
+    }
+    retryDelayMs = Math.min(LEFTOVER_MAX_RETRY_MS, retryDelayMs * 2);
+    scheduleRetry();
+  };
+
+  /**
    * After a failed write: abort any multipart upload still open under `key` (when one was asked
    * for: `uploadId` is undefined when CreateMultipartUpload failed or never answered), and delete
-   * the object when a PutObject or CompleteMultipartUpload had been sent.
+   * the object when a PutObject or CompleteMultipartUpload had been sent. What the store, being
+   * away, could not do now is retried later (`leftovers`).
    */
   async function cleanUp(key: string, sent: { readonly multipart: boolean; readonly uploadId: string | undefined; readonly committed: boolean }): Promise<void> {
     const abortSignal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
     const { uploadId, committed } = sent;
+    const away = (err: unknown) => storeUnavailable(err) instanceof DependencyUnavailableError;
     if (sent.multipart) {
       let open: string[];
       try {
@@ -162,7 +208,8 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         // Not allowed to list (s3:ListBucketMultipartUploads), or the store is down: abort ours blindly.
         log.debug({ key, err: errorSummary(err) }, 'storage: listing multipart uploads failed');
         open = uploadId ? [uploadId] : [];
-        if (!uploadId) log.warn({ key, err: errorSummary(err) }, 'storage: a multipart upload may be left open (a bucket lifecycle rule for incomplete multipart uploads removes it later)');
+        if (!uploadId && away(err)) leaveForLater({ key, multipart: true, uploadId: undefined, deleteObject: false });
+        else if (!uploadId) log.warn({ key, err: errorSummary(err) }, 'storage: a multipart upload may be left open (a bucket lifecycle rule for incomplete multipart uploads removes it later)');
       }
       for (const id of open) {
         try {
@@ -170,7 +217,8 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
           log.debug({ key, uploadId: id }, 'storage: aborted a multipart upload left open');
         } catch (err) {
           if (errorName(err) === 'NoSuchUpload') continue;
-          log.warn({ key, uploadId: id, err: errorSummary(err) }, 'storage: could not abort a multipart upload (a bucket lifecycle rule for incomplete multipart uploads removes it later)');
+          if (away(err)) leaveForLater({ key, multipart: true, uploadId: id, deleteObject: false });
+          else log.warn({ key, uploadId: id, err: errorSummary(err) }, 'storage: could not abort a multipart upload (a bucket lifecycle rule for incomplete multipart uploads removes it later)');
         }
       }
     }
@@ -179,7 +227,8 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
         log.debug({ key }, 'storage: deleted whatever a failed write may have committed');
       } catch (err) {
-        log.warn({ key, err: errorSummary(err) }, 'storage: could not delete the object of a failed write');
+        if (away(err)) leaveForLater({ key, multipart: false, uploadId: undefined, deleteObject: true });
+        else log.warn({ key, err: errorSummary(err) }, 'storage: could not delete the object of a failed write');
       }
     }
   }
@@ -251,8 +300,10 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
             // A 4xx answer to CreateMultipartUpload is definite: no upload exists to clean up.
             const status = httpStatus(err);
             if (command instanceof CreateMultipartUploadCommand && status !== undefined && status >= 400 && status < 500) createSent = false;
-            fail(err);
-            throw err;
+            // Only the store's own failures say it is away; the body's (the client's) never do.
+            const reason = storeUnavailable(err);
+            fail(reason);
+            throw reason;
           });
         },
       } as unknown as S3Client;
@@ -297,7 +348,7 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         );
       } catch (err) {
         if (isNotFound(err)) return undefined;
-        throw err;
+        throw storeUnavailable(err);
       }
       if (!out.Body) throw new Error(`storage: GetObject ${key} answered without a body`);
       const parsed = out.ContentRange ? parseContentRange(out.ContentRange) : undefined;
@@ -324,12 +375,14 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
         };
       } catch (err) {
         if (isNotFound(err)) return undefined;
-        throw err;
+        throw storeUnavailable(err);
       }
     },
 
     async remove(key: string): Promise<void> {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch((err: unknown) => {
+        throw storeUnavailable(err);
+      });
     },
 
     signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
@@ -375,6 +428,13 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
     },
 
     async close(): Promise<void> {
+      clearTimeout(retryTimer);
+      if (leftovers.size > 0) {
+        log.warn(
+          { keys: [...new Set([...leftovers.values()].map((l) => l.key))] },
+          'storage: stopping with clean-up the store was too long away for (a bucket lifecycle rule for incomplete multipart uploads removes open uploads)',
+        );
+      }
       client.destroy();
     },
   };
@@ -448,6 +508,21 @@ function isNotFound(err: unknown): boolean {
 const DIAGNOSTIC_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket']);
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']);
+
+/** Connection failures that say the store is away, not misconfigured (a bad certificate is). */
+const AWAY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+/**
+ * The store is away (no connection, reset, timed out) or says it cannot serve now (5xx,
+ * SlowDown): a DependencyUnavailableError, which requests answer with 503 service_unavailable
+ * and Retry-After, and the core logs once per outage. Anything else is returned as it is.
+ */
+function storeUnavailable(err: unknown): unknown {
+  const status = httpStatus(err);
+  const code = networkCode(err);
+  const away = (code !== undefined && AWAY_CODES.has(code)) || errorName(err) === 'TimeoutError' || errorName(err) === 'RequestTimeout' || (status !== undefined && status >= 500);
+  return away ? new DependencyUnavailableError('storage', { cause: err }) : err;
+}
 
 /** The socket-level code of a connection failure (possibly inside an AggregateError or a cause). */
 function networkCode(err: unknown, depth = 0): string | undefined {

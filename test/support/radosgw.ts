@@ -38,6 +38,10 @@ export interface Radosgw {
   stop(): Promise<void>;
   /** Resident memory of this peer's daemons (monitor, OSD, radosgw) in bytes, for diagnostics. */
   rssBytes(): number;
+  /** Kills the S3 gateway alone (SIGKILL; the cluster and what it stores stay): the store is down… */
+  stopGateway(): Promise<void>;
+  /** …and starts it again on the same port, resolving once it listens. */
+  startGateway(): Promise<void>;
 }
 
 /**
@@ -384,7 +388,7 @@ async function startOnce(bins: Record<(typeof BINARIES)[number], string>, option
       ...['--access-key', accessKeyId, '--secret-key', secretAccessKey],
     ]);
     debug('user created');
-    const rgw = daemon('client.rgw', bins.radosgw, ['-n', 'client.rgw']);
+    let rgw = daemon('client.rgw', bins.radosgw, ['-n', 'client.rgw']);
     await listening(rgw, rgwPort, 'radosgw');
 
     // Ready means an authenticated S3 call works (and the first bucket's extra cost is paid here).
@@ -411,7 +415,25 @@ async function startOnce(bins: Record<(typeof BINARIES)[number], string>, option
     }
     debug('ready');
     const rssBytes = () => children.reduce((sum, child) => sum + rssOf(child.pid), 0);
-    return { endpoint, accessKeyId, secretAccessKey, region: REGION, stop, rssBytes };
+    const stopGateway = async () => {
+      const gateway = rgw;
+      if (gateway.pid !== undefined && !dead(gateway)) {
+        gateway.ref();
+        const exited = new Promise((resolve) => gateway.once('exit', resolve));
+        killGroup(gateway, 'SIGKILL');
+        await exited;
+      }
+      children.splice(children.indexOf(gateway), 1);
+    };
+    const startGateway = async () => {
+      rgw = daemon('client.rgw', bins.radosgw, ['-n', 'client.rgw']);
+      const until = Date.now() + 30_000;
+      while (!listensOn(rgw.pid, rgwPort)) {
+        if (dead(rgw) || Date.now() > until) throw new Error(`radosgw: the gateway did not listen again on 127.0.0.1:${rgwPort}\n${await logTails(logDir)}`);
+        await sleep(20);
+      }
+    };
+    return { endpoint, accessKeyId, secretAccessKey, region: REGION, stop, rssBytes, stopGateway, startGateway };
   } catch (error) {
     await stop();
     throw error;
