@@ -25,6 +25,11 @@ export interface Mailbox {
   waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<ParsedMail>;
   /** Messages received so far for `to` (optionally with a matching subject), handed out or not. */
   all(to: string, subject?: RegExp): ParsedMail[];
+  /**
+   * Holds every message's final reply until `release()`: `held` resolves when one is waiting. A
+   * sender that disconnects meanwhile never had its message accepted, and it is not filed.
+   */
+  hold(): { readonly held: Promise<void>; release(): void };
   /** Stops listening and drops its connections (the SMTP server is down)… */
   stop(): Promise<void>;
   /** …and listens again on the same port, keeping what it received. */
@@ -48,27 +53,41 @@ export function linkToken(mail: ParsedMail, publicAppUrl: string, path: string):
 
 type Entry = { rcpt: string[]; mail: ParsedMail; taken: boolean };
 
+/** While set, a message's final reply (250: accepted) waits for `released`. */
+interface Gate {
+  held: (() => void) | undefined;
+  released: Promise<void> | undefined;
+}
+
 /** An SMTP server on `port` (0: any) that files what it receives into `received`. */
-async function listen(received: Entry[], port: number): Promise<SMTPServer> {
+async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTPServer> {
+  const closed = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     // `stop` ends client connections at once (the default waits 30 s for them).
     closeTimeout: 50,
+    onClose(session) {
+      closed.add(session.id);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', callback);
       stream.on('end', () => {
         const rcpt = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-        simpleParser(Buffer.concat(chunks)).then(
-          (mail) => {
-            received.push({ rcpt, mail, taken: false });
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
+        void (async () => {
+          if (gate.released) {
+            gate.held?.();
+            await gate.released;
+          }
+          // A sender gone before the reply never learnt it was accepted: the message is not taken.
+          if (closed.has(session.id)) return callback(new Error('the client went away'));
+          const mail = await simpleParser(Buffer.concat(chunks));
+          received.push({ rcpt, mail, taken: false });
+          callback();
+        })().catch((err: Error) => callback(err));
       });
     },
   });
@@ -81,7 +100,8 @@ async function listen(received: Entry[], port: number): Promise<SMTPServer> {
 
 export async function startMailbox(): Promise<Mailbox> {
   const received: Entry[] = [];
-  let server = await listen(received, 0);
+  const gate: Gate = { held: undefined, released: undefined };
+  let server = await listen(received, 0, gate);
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
 
@@ -115,9 +135,22 @@ export async function startMailbox(): Promise<Mailbox> {
     all(to, subject) {
       return received.filter((e) => matches(e, to, subject)).map((e) => e.mail);
     },
+    hold: () => {
+      let release!: () => void;
+      gate.released = new Promise<void>((resolve) => (release = resolve));
+      const held = new Promise<void>((resolve) => (gate.held = resolve));
+      return {
+        held,
+        release: () => {
+          gate.released = undefined;
+          gate.held = undefined;
+          release();
+        },
+      };
+    },
     stop: close,
     start: async () => {
-      server = await listen(received, port);
+      server = await listen(received, port, gate);
     },
     close,
   };
