@@ -1,5 +1,5 @@
 /** What the account and session logic share, built once in the plugin's `init`. */
-import type { Database, Logger, PluginContext } from '../../core/index.ts';
+import type { Database, Logger, OutageService, PluginContext } from '../../core/index.ts';
 import type { EmailService } from '../email/contract.ts';
 import type { LoginGate } from './contract.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -17,6 +17,8 @@ export interface AuthDeps {
   /** Login gates other plugins added (the extension point's items, in order). */
   readonly gates: readonly LoginGate[];
   readonly logger: Logger;
+  /** Where background work reports a dependency that is away (logged once per outage). */
+  readonly outages: OutageService;
   readonly emit: PluginContext<unknown, unknown, unknown>['emit'];
   /** Counts a login's outcome (metrics; a no-op without the metrics plugin). */
   readonly countLogin: (outcome: LoginOutcome) => void;

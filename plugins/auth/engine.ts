@@ -75,7 +75,9 @@ export class AuthEngine {
    */
   inBackground(requestId: string, work: () => Promise<void>): void {
     const run: Promise<void> = work()
-      .catch((err: unknown) => this.deps.logger.error({ err, requestId }, 'background account work failed'))
+      .catch((err: unknown) => {
+        if (!this.deps.outages.report(err, { job: 'account email' })) this.deps.logger.error({ err, requestId }, 'background account work failed');
+      })
       .finally(() => this.#background.delete(run));
     this.#background.add(run);
   }

@@ -4,7 +4,7 @@
  * password). A success resets the count, a password reset clears the lock, the owner of an
  * existing account gets one email per lockout. Auth works without this plugin.
  */
-import { definePlugin, defineProblems } from '../../core/index.ts';
+import { coreServices, definePlugin, defineProblems } from '../../core/index.ts';
 import { authHooks, authServiceRef } from '../auth/contract.ts';
 import { emailServiceRef } from '../email/contract.ts';
 import { metricsServiceRef } from '../metrics/contract.ts';
@@ -22,7 +22,7 @@ export const lockoutPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   description: 'Locks an email after repeated failed logins',
-  requires: { auth: authServiceRef },
+  requires: { auth: authServiceRef, outages: coreServices.outages },
   optional: { email: emailServiceRef, metrics: metricsServiceRef },
   provides: { lockout: lockoutServiceRef },
   problems: [problems],
@@ -92,7 +92,10 @@ export const lockoutPlugin = definePlugin({
   // A password reset lifts the failed-login lock, not an administrator's.
   hooks: (on) => [on(authHooks.passwordReset, (payload, ctx) => ctx.state.store.clearFailures(payload.identifier))],
   start(ctx) {
-    const sweep = () => ctx.state.store.deleteExpired().catch((err: unknown) => ctx.logger.warn({ err }, 'lockout cleanup failed'));
+    const sweep = () =>
+      ctx.state.store.deleteExpired().catch((err: unknown) => {
+        if (!ctx.services.outages.report(err, { job: 'lockout cleanup' })) ctx.logger.warn({ err }, 'lockout cleanup failed');
+      });
     void sweep();
     const timer = setInterval(sweep, ctx.config.cleanupIntervalSeconds * 1000);
     ctx.onStop(() => clearInterval(timer));

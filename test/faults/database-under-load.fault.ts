@@ -1,6 +1,6 @@
 /**
  * PostgreSQL stopped mid-load and started again, against the real server process: 50 clients
- * register, refresh sessions and fail logins while `pg_ctl stop -m fast` runs, then `pg_ctl
+ * register, log in, refresh sessions and fail logins while `pg_ctl stop -m fast` runs, then `pg_ctl
  * start`. Every request is answered (2xx or the expected 4xx, or 503 with Retry-After) within
  * its budget; afterwards every 202 registration exists and got exactly one email, every session
  * still refreshes with the last token its client holds, and the lockout counted exactly the
@@ -83,7 +83,10 @@ describe('PostgreSQL stopped mid-load', () => {
     const lostSessions: Answer[] = [];
     const load = clients(50, async (i, stopped) => {
       for (let n = 0; !stopped(); n++) {
-        if (i < 30) {
+        if (i >= 25 && i < 30) {
+          const a = await send(`${url}/v1/auth/login`, { body: { email: `session-${i - 25}@example.test`, password: PASSWORD } });
+          tally.count(a, (x) => x.status === 200);
+        } else if (i < 30) {
           const email = `load-${i}-${n}@example.test`;
           const a = await send(`${url}/v1/auth/register`, { body: { email, password: PASSWORD, displayName: 'L' } });
           tally.count(a, (x) => x.status === 202);

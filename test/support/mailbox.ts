@@ -91,6 +91,9 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
       });
     },
   });
+  // A client that goes away mid-session (a sender killed while its message was held) is an
+  // 'error' event of the server: expected here, and fatal if nobody listens.
+  server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
