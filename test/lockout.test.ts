@@ -147,7 +147,7 @@ describe('lockout plugin', () => {
     assert.ok(retryAfter > 240 && retryAfter <= 300, `capped lockout Retry-After ${retryAfter}`);
   });
 
-  it('counts and locks the same way on the embedded database', async () => {
+  it('counts and locks the same way on the embedded database, and opens sessions there', async () => {
     const embedded = await createTestKernel({ plugins: plugins(mailbox), env: { JWT_SECRET }, database: 'pglite' });
     try {
       const email = 'embedded@example.test';
@@ -158,6 +158,16 @@ describe('lockout plugin', () => {
         answers.map((a) => a.statusCode).sort(),
         [...Array<number>(5).fill(401), ...Array<number>(7).fill(423)],
       );
+      // A successful login there too: its session is opened and checked on the embedded database.
+      const member = 'embedded-member@example.test';
+      assert.equal((await embedded.inject({ method: 'POST', url: '/v1/auth/register', payload: { email: member, password: PASSWORD, displayName: 'E' } })).statusCode, 202);
+      const token = linkToken(await mailbox.waitFor(member, /Confirm your email/), APP, '/verify-email');
+      assert.equal((await embedded.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } })).statusCode, 200);
+      const login = await embedded.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: member, password: PASSWORD } });
+      assert.equal(login.statusCode, 200, login.body);
+      const { accessToken, refreshToken } = login.json() as { accessToken: string; refreshToken: string };
+      assert.equal((await embedded.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${accessToken}` } })).statusCode, 200);
+      assert.equal((await embedded.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken } })).statusCode, 200);
     } finally {
       await embedded.close();
     }

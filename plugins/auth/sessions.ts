@@ -47,6 +47,19 @@ const PRINCIPAL_QUERY = {
             and s.idle_expires_at > now() and s.absolute_expires_at > now()`,
 } as const;
 
+/**
+ * A login's writes as one statement (its constraints are checked at its end, so the refresh
+ * token may reference the session inserted beside it): $1 user, $2 now, $3 session id, $4 idle
+ * and $5 absolute expiry, $6 user agent, $7 ip, $8 CSRF hash, $9 refresh token hash.
+ */
+const OPEN_SESSION = {
+  name: 'empulse_auth_open_session',
+  text: `with touched as (update auth_users set last_login_at = $2 where id = $1),
+              opened as (insert into auth_sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, user_agent, ip, csrf_hash)
+                         values ($3, $1, $2, $2, $4, $5, $6, $7, $8))
+         insert into auth_refresh_tokens (token_hash, session_id, created_at) values ($9, $3, $2)`,
+} as const;
+
 export class Sessions {
   readonly #d: AuthDeps;
 
@@ -87,7 +100,7 @@ export class Sessions {
       d.emit(authHooks.loginFailed, { identifier, ip: meta.ip, reason: 'email_not_verified' });
       throw authProblems.email_not_verified('Verify your email address first; we can send the link again.');
     }
-    const issued = await d.db.transactional((em) => this.#open(em, user, meta, cookieMode));
+    const issued = await this.#open(user, meta, cookieMode);
     d.countLogin('succeeded');
     d.emit(authHooks.loginSucceeded, { userId: user.id, identifier, ip: meta.ip });
     return issued;
@@ -207,29 +220,28 @@ export class Sessions {
     return row ? { sessionId: claims.sessionId, user: userFromRow(row) } : undefined;
   }
 
-  /** Opens a session inside the caller's transaction (login). */
-  async #open(em: SqlEntityManager, user: AuthUser, meta: RequestMeta, cookieMode: boolean): Promise<IssuedSession> {
+  /**
+   * Opens a session (login): the user's last login, the session and its first refresh token in
+   * one statement, so one round trip and all or nothing.
+   */
+  async #open(user: AuthUser, meta: RequestMeta, cookieMode: boolean): Promise<IssuedSession> {
     const d = this.#d;
     const now = new Date();
     const csrfToken = cookieMode ? randomToken() : undefined;
-    const session = em.create(AuthSession, {
-      id: uuidv7(),
-      userId: user.id,
-      createdAt: now,
-      lastUsedAt: now,
-      idleExpiresAt: addSeconds(now, d.config.refreshIdleTtlSeconds),
-      absoluteExpiresAt: addSeconds(now, d.config.refreshAbsoluteTtlSeconds),
-      revokedAt: null,
-      revokedReason: null,
-      userAgent: meta.userAgent?.slice(0, 400) ?? null,
-      ip: meta.ip.slice(0, 64),
-      csrfHash: csrfToken ? await sha256Hex(csrfToken) : null,
-    });
-    await em.nativeUpdate(AuthUser, { id: user.id }, { lastLoginAt: now }); // `user` belongs to another EntityManager
-    await em.flush(); // the session row first: its refresh token references it
+    const sessionId = uuidv7();
     const refresh = randomToken();
-    em.create(AuthRefreshToken, { tokenHash: await sha256Hex(refresh), sessionId: session.id, createdAt: now, spentAt: null });
-    return { pair: await this.#pair(publicUser(user), session.id, refresh), sessionId: session.id, csrfToken };
+    await d.db.query(OPEN_SESSION, [
+      user.id,
+      now,
+      sessionId,
+      addSeconds(now, d.config.refreshIdleTtlSeconds),
+      addSeconds(now, d.config.refreshAbsoluteTtlSeconds),
+      meta.userAgent?.slice(0, 400) ?? null,
+      meta.ip.slice(0, 64),
+      csrfToken ? await sha256Hex(csrfToken) : null,
+      await sha256Hex(refresh),
+    ]);
+    return { pair: await this.#pair(publicUser(user), sessionId, refresh), sessionId, csrfToken };
   }
 
   async #pair(user: PublicUser, sessionId: string, refreshToken: string): Promise<TokenPair> {
