@@ -8,9 +8,9 @@
  * (ratios measured in the same run) are printed last, `--json` gives them to machines, and the
  * full pipeline's CPU profile is saved under bench/profiles/.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import autocannon from 'autocannon';
 import { createScratchDatabase, freePort } from '../host/testing.ts';
@@ -25,6 +25,29 @@ import { benchUpload } from './upload.ts';
 import { benchW9, printW9 } from './w9.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+
+/**
+ * The interleaved comparisons run every server on core 0 and this process (the load generator)
+ * on core 1 (Linux `taskset`, 2 cores or more): compared servers then run under the same
+ * placement, which otherwise varies by process and moves a ratio by ±30% between runs on a
+ * 2-core machine. PostgreSQL and Redis are left to the scheduler; the other sections (logins
+ * against argon2's ceiling, uploads) are not pinned. BENCH_PIN=off turns it off.
+ */
+const CAN_PIN = process.env.BENCH_PIN !== 'off' && availableParallelism() >= 2 && hasTaskset();
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every thread of this process on `cores` (a taskset list, e.g. "1" or "0-1"). */
+function pinSelf(cores: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+}
 const CONNECTIONS = 50;
 const here = import.meta.dirname;
 
@@ -66,7 +89,7 @@ async function main(): Promise<void> {
   const scratch = await createScratchDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'empulse-bench-'));
   try {
-    console.log(`# Empulse benchmark (${CONNECTIONS} connections, ${DURATION_S} s per run, Node ${process.versions.node})\n`);
+    console.log(`# Empulse benchmark (${CONNECTIONS} connections, ${DURATION_S} s per run, Node ${process.versions.node}${CAN_PIN ? '; interleaved comparisons pinned: servers on core 0, load generator on core 1' : ''})\n`);
     if (runs('pipeline')) await pipeline(scratch.url);
     if (runs('auth')) await auth(dataDir);
     if (runs('memory')) await memory();
@@ -148,30 +171,34 @@ function printGoals(): void {
 /** bare Koa, the full pipeline with and without the access log, readiness, metrics, rate limits. */
 async function pipeline(databaseUrl: string): Promise<void> {
   const db = { DATABASE_URL: databaseUrl };
-  const [bare, full, quiet, unmeasured, ready] = await interleaved([
+  const runs = await interleaved([
     { file: 'bare-koa.ts', env: {}, path: '/health/live' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'info' }, path: '/health/live' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn' }, path: '/health/live' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn', BENCH_METRICS: 'off' }, path: '/health/live' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn' }, path: '/health/ready' },
   ]);
+  const [BARE, FULL, QUIET, UNMEASURED, READY] = [0, 1, 2, 3, 4] as const;
 
-  console.log(`| run (median of ${ROUNDS} interleaved rounds) | req/s | p50 ms | p99 ms | ratio to bare Koa |`);
+  console.log(`| run (median of ${ROUNDS} interleaved rounds) | req/s | p50 ms | p99 ms | ratio to bare Koa (median of the rounds' ratios) |`);
   console.log('|---|---:|---:|---:|---:|');
-  const row = (name: string, r: Load) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / bare!.rps).toFixed(2)} |`);
-  row('bare Koa hello-world', bare!);
-  row('GET /health/live, full pipeline, access log on', full!);
-  row('GET /health/live, full pipeline, LOG_LEVEL=warn', quiet!);
-  row('GET /health/live, LOG_LEVEL=warn, without the metrics plugin', unmeasured!);
-  row('GET /health/ready (every check, at most 1 s old), LOG_LEVEL=warn', ready!);
-  for (const r of [bare!, full!, quiet!, ready!, unmeasured!]) {
+  const row = (name: string, i: number) => {
+    const r = runs.loads[i]!;
+    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${runs.ratio(i, BARE).toFixed(2)} |`);
+  };
+  row('bare Koa hello-world', BARE);
+  row('GET /health/live, full pipeline, access log on', FULL);
+  row('GET /health/live, full pipeline, LOG_LEVEL=warn', QUIET);
+  row('GET /health/live, LOG_LEVEL=warn, without the metrics plugin', UNMEASURED);
+  row('GET /health/ready (every check, at most 1 s old), LOG_LEVEL=warn', READY);
+  for (const r of runs.loads) {
     if (r.errors || r.non2xx) console.log(`warning: ${r.errors} errors, ${r.non2xx} non-2xx responses in a run`);
   }
   goals.push(
-    { figure: 'GET /health/live, default config, access log at info ÷ bare Koa', value: full!.rps / bare!.rps, goal: 0.75, kind: 'min' },
-    { figure: 'GET /health/live, LOG_LEVEL=warn ÷ bare Koa', value: quiet!.rps / bare!.rps, goal: 0.85, kind: 'min' },
-    { figure: 'GET /health/ready ÷ GET /health/live (LOG_LEVEL=warn)', value: ready!.rps / quiet!.rps, goal: 0.5, kind: 'min' },
-    { figure: 'metrics plugin on ÷ off, GET /health/live (LOG_LEVEL=warn)', value: quiet!.rps / unmeasured!.rps, goal: 0.95, kind: 'min' },
+    { figure: 'GET /health/live, default config, access log at info ÷ bare Koa', value: runs.ratio(FULL, BARE), goal: 0.75, kind: 'min' },
+    { figure: 'GET /health/live, LOG_LEVEL=warn ÷ bare Koa', value: runs.ratio(QUIET, BARE), goal: 0.85, kind: 'min' },
+    { figure: 'GET /health/ready ÷ GET /health/live (LOG_LEVEL=warn)', value: runs.ratio(READY, QUIET), goal: 0.5, kind: 'min' },
+    { figure: 'metrics plugin on ÷ off, GET /health/live (LOG_LEVEL=warn)', value: runs.ratio(QUIET, UNMEASURED), goal: 0.95, kind: 'min' },
   );
 
   // What one scrape costs, after some traffic has made series.
@@ -182,48 +209,68 @@ async function pipeline(databaseUrl: string): Promise<void> {
   });
   console.log(`\nGET /metrics (process, HTTP, pool, outbox series; 4 scrapers at once): ${scrapes.rps.toFixed(0)} scrapes/s, p50 ${scrapes.p50} ms, p99 ${scrapes.p99} ms${scrapes.non2xx ? `, ${scrapes.non2xx} non-2xx` : ''}`);
 
-  const [unlimited, memoryLimited, redisLimited] = await interleaved([
+  const limits = await interleaved([
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn' }, path: '/v1/bench/ping' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn', BENCH_RATELIMIT: 'memory' }, path: '/v1/bench/ping' },
     { file: 'empulse.ts', env: { ...db, LOG_LEVEL: 'warn', BENCH_RATELIMIT: 'redis' }, path: '/v1/bench/ping' },
   ]);
-  console.log(`\n| rate limits, GET /v1/bench/ping (median of ${ROUNDS} interleaved rounds) | req/s | p50 ms | p99 ms | ratio to unlimited |`);
+  console.log(`\n| rate limits, GET /v1/bench/ping (median of ${ROUNDS} interleaved rounds) | req/s | p50 ms | p99 ms | ratio to unlimited (median of the rounds' ratios) |`);
   console.log('|---|---:|---:|---:|---:|');
-  const lrow = (name: string, r: Load) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / unlimited!.rps).toFixed(2)} |`);
-  lrow('no rate limits', unlimited!);
-  lrow('memory backend', memoryLimited!);
-  lrow('Redis backend (TCP, @upstash/ratelimit script)', redisLimited!);
+  const lrow = (name: string, i: number) => {
+    const r = limits.loads[i]!;
+    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${limits.ratio(i, 0).toFixed(2)} |`);
+  };
+  lrow('no rate limits', 0);
+  lrow('memory backend', 1);
+  lrow('Redis backend (TCP, @upstash/ratelimit script)', 2);
   goals.push(
-    { figure: 'rate-limited ÷ unlimited route, memory backend', value: memoryLimited!.rps / unlimited!.rps, goal: 0.95, kind: 'min' },
-    { figure: 'rate-limited ÷ unlimited route, Redis backend', value: redisLimited!.rps / unlimited!.rps, goal: 0.8, kind: 'min' },
+    { figure: 'rate-limited ÷ unlimited route, memory backend', value: limits.ratio(1, 0), goal: 0.95, kind: 'min' },
+    { figure: 'rate-limited ÷ unlimited route, Redis backend', value: limits.ratio(2, 0), goal: 0.8, kind: 'min' },
   );
 }
 
 /** Rounds per interleaved comparison: each server is loaded once per round, in turn. */
-const ROUNDS = 3;
+const ROUNDS = 5;
+
+/** Each target's runs, one per round; `ratio` compares two targets round by round. */
+interface Interleaved {
+  /** The median round of each target. */
+  readonly loads: readonly Load[];
+  /** Median over rounds of target i's req/s ÷ target j's in the same round. */
+  ratio(i: number, j: number): number;
+}
 
 /**
- * Loads several servers in turn, ROUNDS times, all of them started first: each ratio then
- * compares runs taken minutes apart at most under the same conditions (this machine's speed
- * drifts by ±20% between runs taken one after the other), and each figure is the median round.
+ * Loads several servers in turn, ROUNDS times, all of them started first, the order reversed
+ * every other round: each ratio is taken within a round (runs seconds apart, under the same
+ * conditions: this machine's speed drifts by ±20% between runs taken minutes apart) and the
+ * median round's ratio is kept.
  */
-async function interleaved(targets: readonly { file: string; env: Record<string, string>; path: string }[]): Promise<Load[]> {
+async function interleaved(targets: readonly { file: string; env: Record<string, string>; path: string }[]): Promise<Interleaved> {
   const started: { child: ChildProcess; url: string }[] = [];
+  if (CAN_PIN) pinSelf('1');
   try {
     for (const t of targets) {
       const port = await freePort();
-      const { child } = await startServer(t.file, { ...t.env, PORT: String(port) });
+      const { child } = await startServer(t.file, { ...t.env, PORT: String(port) }, [], CAN_PIN);
       started.push({ child, url: `http://127.0.0.1:${port}${t.path}` });
       await load(started.at(-1)!.url, 2); // warm-up
     }
     const rounds: Load[][] = targets.map(() => []);
-    const seconds = Math.max(2, Math.round(DURATION_S / 2));
+    const seconds = Math.max(2, Math.round(DURATION_S / 2.5));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, s] of started.entries()) rounds[i]!.push(await load(s.url, seconds));
+      const order = [...started.keys()];
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) rounds[i]!.push(await load(started[i]!.url, seconds));
     }
-    return rounds.map((runs) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!);
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    return {
+      loads: rounds.map((runs) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!),
+      ratio: (i, j) => median(rounds[i]!.map((run, r) => run.rps / rounds[j]![r]!.rps)),
+    };
   } finally {
     await Promise.all(started.map((s) => stopServer(s.child)));
+    if (CAN_PIN) pinSelf(`0-${availableParallelism() - 1}`);
   }
 }
 
@@ -385,12 +432,11 @@ async function bootOnly(env: Record<string, string>): Promise<number> {
   return bootMs ?? NaN;
 }
 
-function startServer(file: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<{ child: ChildProcess; bootMs: number | undefined }> {
-  const child = fork(join(here, 'servers', file), [], {
-    env: { ...process.env, ...env },
-    execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS, ...nodeFlags],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+function startServer(file: string, env: Record<string, string>, nodeFlags: readonly string[] = [], pinned = false): Promise<{ child: ChildProcess; bootMs: number | undefined }> {
+  const args = [...process.execArgv, ...SERVER_NODE_FLAGS, ...nodeFlags, join(here, 'servers', file)];
+  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
+  // Pinned (see CAN_PIN): the server on core 0, this process (autocannon) on core 1.
+  const child = pinned ? spawn('taskset', ['-c', '0', process.execPath, ...args], options) : spawn(process.execPath, args, options);
   return new Promise((resolve, reject) => {
     child.once('message', (msg: { ready?: boolean; bootMs?: number }) => resolve({ child, bootMs: msg.bootMs }));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
