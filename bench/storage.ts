@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
-import { peerClient, startRadosgw } from '../test/support/radosgw.ts';
+import { peerClient, s3StorageOptions, startRadosgw } from '../test/support/radosgw.ts';
 import type { PutJob, PutResult } from './storage-worker.ts';
 
 const MiB = 1024 * 1024;
@@ -81,17 +81,7 @@ export async function benchStorage(size = STORAGE_BENCH_BYTES): Promise<StorageF
     try {
       await admin.send(new CreateBucketCommand({ Bucket: bucket }));
       for (const { partSizeBytes, queueSize, note } of S3_SETTINGS) {
-        const options = {
-          driver: 's3',
-          s3Endpoint: peer.endpoint,
-          s3ForcePathStyle: true,
-          awsRegion: peer.region,
-          awsAccessKeyId: peer.accessKeyId,
-          awsSecretAccessKey: peer.secretAccessKey,
-          awsBucket: bucket,
-          partSizeBytes,
-          queueSize,
-        };
+        const options = { ...s3StorageOptions(peer, bucket), partSizeBytes, queueSize };
         const name = `S3 driver → radosgw on 127.0.0.1, ${partSizeBytes / MiB} MiB parts × ${queueSize} in flight (${note})`;
         record(name, await put({ ...job, driver: { name: 's3', options } }));
       }

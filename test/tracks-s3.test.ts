@@ -15,7 +15,7 @@ import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, Li
 import { serve, type RunningServer } from '../host/server.ts';
 import { audioFile, audioStream } from './support/audio-fixtures.ts';
 import { expectProblem } from './support/expect-problem.ts';
-import { peerClient, startRadosgw, type Radosgw } from './support/radosgw.ts';
+import { peerClient, s3StorageOptions, startRadosgw, type Radosgw } from './support/radosgw.ts';
 import { BOUNDARY, metadata, multipart, startWorld, streamUpload, trackParts, uploadHeaders, type User, type World } from './support/tracks-world.ts';
 import { until } from './support/until.ts';
 
@@ -166,16 +166,7 @@ before(async () => {
   admin = peerClient(peer);
   await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
   world = await startWorld({
-    storage: {
-      driver: 's3',
-      s3Endpoint: peer.endpoint,
-      s3ForcePathStyle: true,
-      awsRegion: peer.region,
-      awsAccessKeyId: peer.accessKeyId,
-      awsSecretAccessKey: peer.secretAccessKey,
-      awsBucket: BUCKET,
-      partSizeBytes: PART,
-    },
+    storage: { ...s3StorageOptions(peer, BUCKET), partSizeBytes: PART },
   });
   server = await serve(world.t.kernel, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 });
   artist = await world.newArtist('s3');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { serve, type RunningServer } from '../../host/server.ts';
 import { audioStream } from '../support/audio-fixtures.ts';
-import { peerClient, startRadosgw, type Radosgw } from '../support/radosgw.ts';
+import { peerClient, s3StorageOptions, startRadosgw, type Radosgw } from '../support/radosgw.ts';
 import { startWorld, streamUpload, type User, type World } from '../support/tracks-world.ts';
 import { until } from '../support/until.ts';
 import { reportFault } from './fault-summary.ts';
@@ -28,16 +28,7 @@ describe('S3 peer stopped during an upload', () => {
     admin = peerClient(peer, peer, 1);
     await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
     world = await startWorld({
-      storage: {
-        driver: 's3',
-        s3Endpoint: peer.endpoint,
-        s3ForcePathStyle: true,
-        awsRegion: peer.region,
-        awsAccessKeyId: peer.accessKeyId,
-        awsSecretAccessKey: peer.secretAccessKey,
-        awsBucket: BUCKET,
-        partSizeBytes: 5 * MiB,
-      },
+      storage: { ...s3StorageOptions(peer, BUCKET), partSizeBytes: 5 * MiB },
     });
     server = await serve(world.t.kernel, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 1000 });
     artist = await world.newArtist('s3-fault');

@@ -64,6 +64,19 @@ export function peerClient(
   });
 }
 
+/** The storage plugin's options for the `s3` driver on this peer's `bucket` (path-style). */
+export function s3StorageOptions(peer: Pick<Radosgw, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey'>, bucket: string) {
+  return {
+    driver: 's3' as const,
+    s3Endpoint: peer.endpoint,
+    s3ForcePathStyle: true,
+    awsRegion: peer.region,
+    awsAccessKeyId: peer.accessKeyId,
+    awsSecretAccessKey: peer.secretAccessKey,
+    awsBucket: bucket,
+  };
+}
+
 export interface RadosgwOptions {
   /**
    * Capacity the memstore OSD reports (bytes). It is a cap, not an allocation: RAM grows only with
