@@ -71,7 +71,7 @@ export interface OutageService {
    * dependency's outage (logged once at `error`, then summarised) and returns true. Otherwise
    * returns false: the caller logs it as the fault it is.
    */
-  report(err: unknown, context?: { readonly job?: string }): boolean;
+  report(err: unknown, context?: { readonly job?: string; readonly requestId?: string }): boolean;
   /** True while an outage of `dependency` (`database`…) is open. */
   isOpen(dependency: string): boolean;
 }

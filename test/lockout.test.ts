@@ -140,11 +140,24 @@ describe('lockout plugin', () => {
     await age("update lockout_counters set window_started_at = now() - interval '2 hours' where identifier = ?");
     assert.equal((await login(email, 'not the password')).statusCode, 401);
     assert.deepEqual([(await lockout.status(email)).failures, (await lockout.status(email)).lockedUntil], [1, undefined]);
-    // The fourth lockout in a row would last 60 × 2³ = 480 s; maxLockSeconds caps it at 300.
-    await age('update lockout_counters set lockouts_in_a_row = 3 where identifier = ?');
+    // The 5001st lockout in a row would last 60 × 2⁵⁰⁰⁰ s (past any float): maxLockSeconds caps it at 300.
+    await age('update lockout_counters set lockouts_in_a_row = 5000 where identifier = ?');
     for (let i = 0; i < 4; i++) await login(email, 'not the password');
     const retryAfter = Number((await login(email, PASSWORD)).headers['retry-after']);
     assert.ok(retryAfter > 240 && retryAfter <= 300, `capped lockout Retry-After ${retryAfter}`);
+  });
+
+  it('forgets slots left by attempts that never settled, once no attempt has touched them for a minute', async () => {
+    const email = 'left@example.test';
+    await registerVerified(email);
+    // Five reservations whose settlement never came (a crash, or the database away at the time).
+    await t.kernel.database.orm.em
+      .getConnection()
+      .execute(
+        "insert into lockout_counters (identifier, pending, window_started_at, updated_at) values (?, 5, now(), now() - interval '2 minutes')",
+        [email],
+      );
+    assert.equal((await login(email, PASSWORD)).statusCode, 200, 'not kept waiting by slots nobody holds');
   });
 
   it('counts and locks the same way on the embedded database, and opens sessions there', async () => {

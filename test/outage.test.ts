@@ -51,6 +51,11 @@ describe('outageOf', () => {
       new HttpProblem({ status: 503, title: 'Request timed out', code: 'request_timeout' }),
       'a string',
       undefined,
+      // A client that hung up mid-body (raw-body's error): 400, not an outage.
+      Object.assign(new Error('request aborted'), { code: 'ECONNABORTED', status: 400, expose: true, type: 'request.aborted' }),
+      Object.assign(new Error('aborted'), { code: 'ECONNRESET', status: 400, expose: true }),
+      // A reset that names neither a syscall nor a peer: nothing says we made that connection.
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
     ]) {
       assert.equal(outageOf(err), undefined, String(err));
     }

@@ -39,7 +39,7 @@ export interface OutageCause {
 }
 
 /** Node's codes for a peer that cannot be reached or went away. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /**
  * PostgreSQL's SQLSTATEs for "not now": class 08 (connection exception), the server shutting
@@ -53,6 +53,13 @@ const PG_CONNECTION_MESSAGE =
 
 interface ErrorLike {
   readonly name?: unknown;
+  readonly status?: unknown;
+  readonly statusCode?: unknown;
+  readonly expose?: unknown;
+  readonly type?: unknown;
+  readonly syscall?: unknown;
+  readonly address?: unknown;
+  readonly port?: unknown;
   readonly code?: unknown;
   readonly message?: unknown;
   readonly severity?: unknown;
@@ -72,15 +79,25 @@ export function outageOf(err: unknown, peers: PeerNames = NO_PEER_NAMES): Outage
       return { dependency: e.dependency, retryAfterSeconds: e.retryAfterSeconds ?? DEFAULT_OUTAGE_RETRY_SECONDS, cause: summarise(cause) };
     }
     const x = e as ErrorLike;
+    // The client's doing, not a dependency's: a body parser's error (a client that hung up
+    // mid-body is ECONNABORTED/ECONNRESET with a 4xx status) or any error marked as a 4xx.
+    if (isClientError(x)) return undefined;
     const code = typeof x.code === 'string' ? x.code : typeof x.sqlState === 'string' ? x.sqlState : undefined;
     const message = typeof x.message === 'string' ? x.message : '';
     // pg's DatabaseError carries `severity`; MikroORM's DriverException copies `code` and `sqlState`.
     const fromPostgres = typeof x.severity === 'string' || typeof x.sqlState === 'string' || /Exception$/.test(String(x.name));
     if (fromPostgres && code !== undefined && /^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code)) return database(e);
     if (PG_CONNECTION_MESSAGE.test(message)) return database(e);
-    if (code !== undefined && NETWORK_CODES.has(code)) return { dependency: peerOf(e, peers), retryAfterSeconds: DEFAULT_OUTAGE_RETRY_SECONDS, cause: summarise(e) };
+    // A connection we made (it names its syscall or peer), or the driver's wrapper of one.
+    const outbound = typeof x.syscall === 'string' || typeof x.address === 'string' || typeof x.port === 'number' || x.name === 'AggregateError' || fromPostgres;
+    if (code !== undefined && NETWORK_CODES.has(code) && outbound) return { dependency: peerOf(e, peers), retryAfterSeconds: DEFAULT_OUTAGE_RETRY_SECONDS, cause: summarise(e) };
   }
   return undefined;
+}
+
+function isClientError(x: ErrorLike): boolean {
+  const status = typeof x.status === 'number' ? x.status : typeof x.statusCode === 'number' ? x.statusCode : undefined;
+  return (status !== undefined && status >= 400 && status < 500) || x.expose === true || (typeof x.type === 'string' && x.type.startsWith('request.'));
 }
 
 function database(e: object): Outage {

@@ -76,7 +76,10 @@ export class AuthEngine {
   inBackground(requestId: string, work: () => Promise<void>): void {
     const run: Promise<void> = work()
       .catch((err: unknown) => {
-        if (!this.deps.outages.report(err, { job: 'account email' })) this.deps.logger.error({ err, requestId }, 'background account work failed');
+        // Each lost piece of work is said with its request id (the client already had its 202);
+        // an outage behind it is logged once by the core, not as a stack here.
+        if (this.deps.outages.report(err, { job: 'account email', requestId })) this.deps.logger.warn({ requestId }, 'background account work not done: a dependency is unavailable');
+        else this.deps.logger.error({ err, requestId }, 'background account work failed');
       })
       .finally(() => this.#background.delete(run));
     this.#background.add(run);

@@ -14,6 +14,9 @@ import type { PayloadCipher } from './payload-cipher.ts';
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
 export type DeliveryObserver = (outcome: DeliveryOutcome, transport: string) => void;
 
+/** A claim's lease outlasts an attempt's deadline by this much, for writing its result. */
+const LEASE_MARGIN_MS = 60_000;
+
 export interface OutboxWorkerOptions {
   readonly store: OutboxStore;
   readonly cipher: PayloadCipher;
@@ -94,12 +97,13 @@ export class OutboxWorker {
   async #round(): Promise<number> {
     this.#nudged = false;
     // The lease outlasts an attempt's deadline with room for writing its result.
-    const rows = await this.#o.store.claim(this.#o.batchSize, this.#o.sendTimeoutMs + 60_000);
-    await Promise.all(rows.map((row) => this.#attempt(row)));
+    const claimedAt = Date.now();
+    const rows = await this.#o.store.claim(this.#o.batchSize, this.#o.sendTimeoutMs + LEASE_MARGIN_MS);
+    await Promise.all(rows.map((row) => this.#attempt(row, claimedAt)));
     return rows.length;
   }
 
-  async #attempt(row: ClaimedRow): Promise<void> {
+  async #attempt(row: ClaimedRow, claimedAt: number): Promise<void> {
     const log = this.#o.logger.child({
       outboxId: row.id,
       template: row.template,
@@ -125,7 +129,7 @@ export class OutboxWorker {
       }
       const ms = Math.round(performance.now() - started);
       this.#o.onDelivery?.('sent', this.#o.transport.name);
-      const recorded = await this.#recordSent(row);
+      const recorded = await this.#recordSent(row, claimedAt);
       if (recorded === 'recorded') log.info({ transport: this.#o.transport.name, ms }, 'email sent');
       else if (recorded === 'lease lost') log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but its lease had run out: another attempt may send it again');
       else log.warn({ transport: this.#o.transport.name, ms }, 'email sent, but the database was unavailable to record it: it may be sent again');
@@ -140,8 +144,9 @@ export class OutboxWorker {
    * pending (it would be sent again when its lease ends): the mark is retried until it lands,
    * the lease is about to end, or shutdown interrupts.
    */
-  async #recordSent(row: ClaimedRow): Promise<'recorded' | 'lease lost' | 'unrecorded'> {
-    const giveUpAt = Date.now() + this.#o.sendTimeoutMs + 50_000; // the lease is sendTimeoutMs + 60 s from the claim
+  async #recordSent(row: ClaimedRow, claimedAt: number): Promise<'recorded' | 'lease lost' | 'unrecorded'> {
+    // Until shortly before the lease (taken at the claim) ends: past it, another worker may send it.
+    const giveUpAt = claimedAt + this.#o.sendTimeoutMs + LEASE_MARGIN_MS - 5_000;
     for (let delayMs = 100; ; delayMs = Math.min(2000, delayMs * 2)) {
       try {
         return (await this.#o.store.markSent(row.id, row.attempts)) ? 'recorded' : 'lease lost';

@@ -24,6 +24,8 @@ interface CounterRow {
   admin_locked_until: string | Date | null;
 }
 
+const STALE_PENDING_SECONDS = 60;
+
 /**
  * Each change is one statement (one round trip, the row locked only while it runs): a login pays
  * two of them, not two transactions of five. Time is the database's `now()`, one clock for every
@@ -31,6 +33,12 @@ interface CounterRow {
  */
 const adminLocked = '(c.admin_locked_at is not null and (c.admin_locked_until is null or c.admin_locked_until > now()))';
 const windowEnded = 'c.window_started_at + make_interval(secs => $2::int) <= now()';
+/**
+ * Slots no attempt has touched for a minute were left by attempts that never settled (a crash,
+ * or the database away when they tried): forgotten, so they cannot keep an identifier's
+ * logins waiting until its window ends. A real attempt settles within its route's time budget.
+ */
+const pendingLeft = `c.updated_at < now() - make_interval(secs => ${STALE_PENDING_SECONDS})`;
 
 /** Takes a slot (returns a row) unless a lock holds or failures plus pending fill the threshold ($3). */
 const RESERVE: NamedStatement = {
@@ -38,11 +46,11 @@ const RESERVE: NamedStatement = {
   text: `insert into lockout_counters as c (identifier, pending, window_started_at, updated_at) values ($1, 1, now(), now())
     on conflict (identifier) do update set
       failures = case when ${windowEnded} then 0 else c.failures end,
-      pending = case when ${windowEnded} then 1 else c.pending + 1 end,
+      pending = case when ${windowEnded} or ${pendingLeft} then 1 else c.pending + 1 end,
       window_started_at = case when ${windowEnded} then now() else c.window_started_at end,
       updated_at = now()
     where not ${adminLocked} and (c.locked_until is null or c.locked_until <= now())
-      and (${windowEnded} or c.failures + c.pending < $3::int)
+      and (${windowEnded} or c.failures + (case when ${pendingLeft} then 0 else c.pending end) < $3::int)
     returning 1 as taken`,
 };
 
@@ -67,7 +75,7 @@ const SETTLE_ERROR: NamedStatement = {
 /**
  * Counts a failure; the one that reaches the threshold ($2) locks for lockSeconds ($3) ×
  * growthFactor ($4) ^ earlier lockouts in a row, at most maxLockSeconds ($5), and starts a new
- * window. `prev` locks the row first, so `locks` is
+ * window. The growth is capped in the exponent (exp/ln), so a long streak never overflows. `prev` locks the row first, so `locks` is
  * decided on the same version the update changes.
  */
 const SETTLE_FAILED: NamedStatement = {
@@ -79,7 +87,7 @@ const SETTLE_FAILED: NamedStatement = {
       window_started_at = case when prev.locks then now() else c.window_started_at end,
       lockouts_in_a_row = case when prev.locks then c.lockouts_in_a_row + 1 else c.lockouts_in_a_row end,
       locked_until = case when prev.locks
-        then now() + make_interval(secs => least($5::float8, round($3::float8 * power($4::float8, c.lockouts_in_a_row))))
+        then now() + make_interval(secs => least($5::float8, round($3::float8 * exp(least(c.lockouts_in_a_row * ln($4::float8), ln($5::float8 / $3::float8))))))
         else c.locked_until end,
       updated_at = now()
     from prev where c.identifier = prev.identifier

@@ -166,20 +166,32 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
   const leftovers = new Map<string, Leftover>();
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryDelayMs = LEFTOVER_FIRST_RETRY_MS;
+  let closed = false;
   const leaveForLater = (leftover: Leftover): void => {
     const id = `${leftover.key}\u0000${leftover.uploadId ?? ''}\u0000${leftover.deleteObject}`;
     leftovers.set(id, leftover);
     if (retryTimer === undefined) scheduleRetry();
   };
   const scheduleRetry = (): void => {
+    if (closed) return;
     retryTimer = setTimeout(() => void retryLeftovers(), retryDelayMs);
     retryTimer.unref?.();
   };
   const retryLeftovers = async (): Promise<void> => {
     const items = [...leftovers];
     leftovers.clear();
-    for (const [, leftover] of items) await cleanUp(leftover.key, { multipart: leftover.multipart, uploadId: leftover.uploadId, committed: leftover.deleteObject });
+    for (const [id, leftover] of items) {
+      if (closed) break;
+      try {
+        await cleanUp(leftover.key, { multipart: leftover.multipart, uploadId: leftover.uploadId, committed: leftover.deleteObject });
+      } catch (err) {
+        // cleanUp files what the store is away for itself; anything else is kept to try again.
+        leftovers.set(id, leftover);
+        log.warn({ key: leftover.key, err: errorSummary(err) }, 'storage: retrying the clean-up of a failed write failed');
+      }
+    }
     retryTimer = undefined;
+    if (closed) return;
     if (leftovers.size === 0) {
       retryDelayMs = LEFTOVER_FIRST_RETRY_MS;
       log.info({ cleaned: items.length }, 'storage: the store is back; what failed writes left is cleaned up');
@@ -428,6 +440,7 @@ export function createS3Driver(config: StorageConfig, name: 's3' | 'r2', logger:
     },
 
     async close(): Promise<void> {
+      closed = true;
       clearTimeout(retryTimer);
       if (leftovers.size > 0) {
         log.warn(
@@ -513,14 +526,15 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_A
 const AWAY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 
 /**
- * The store is away (no connection, reset, timed out) or says it cannot serve now (5xx,
- * SlowDown): a DependencyUnavailableError, which requests answer with 503 service_unavailable
- * and Retry-After, and the core logs once per outage. Anything else is returned as it is.
+ * The store is away (no connection, reset, timed out) or says it cannot serve now (a 5xx other
+ * than 501, which says a feature is missing for good; SlowDown): a DependencyUnavailableError,
+ * which requests answer with 503 service_unavailable and Retry-After, and the core logs once per
+ * outage. Anything else is returned as it is.
  */
 function storeUnavailable(err: unknown): unknown {
   const status = httpStatus(err);
   const code = networkCode(err);
-  const away = (code !== undefined && AWAY_CODES.has(code)) || errorName(err) === 'TimeoutError' || errorName(err) === 'RequestTimeout' || (status !== undefined && status >= 500);
+  const away = (code !== undefined && AWAY_CODES.has(code)) || errorName(err) === 'TimeoutError' || errorName(err) === 'RequestTimeout' || (status !== undefined && status >= 500 && status !== 501);
   return away ? new DependencyUnavailableError('storage', { cause: err }) : err;
 }
 

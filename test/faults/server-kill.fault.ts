@@ -143,6 +143,7 @@ describe('the server killed with SIGKILL', () => {
     await hold.held; // the message's data is in; the SMTP reply that would accept it is held back
     s.child.kill('SIGKILL');
     await s.exited;
+    await hold.senderGone; // the SMTP server has seen the connection go
     hold.release();
     assert.equal(mailbox.all('held@example.test').length, 0, 'never accepted: the sender died before the reply');
     const claimed = (await db.query("select status, attempts from email_outbox where recipient = 'held@example.test'")).rows[0] as { status: string; attempts: number };

@@ -40,10 +40,11 @@ export async function startEmpulseServer(options: ServerOptions): Promise<Empuls
   Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...options.env });
   const via = options.via ?? 'node';
   // process.execPath is the Node that runs the tests (24 under npm scripts), which runs .ts itself.
+  // npm runs the server as its child: started as a process group, so kill() reaches both.
   const child =
     via === 'node'
       ? spawn(process.execPath, [projectPath('host/node.ts'), 'start'], { cwd: options.cwd, env })
-      : spawn('npm', via.split(' ').slice(1), { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: `${options.cwd}/empulse.config.ts` } });
+      : spawn('npm', via.split(' ').slice(1), { cwd: projectPath('.'), env: { ...env, EMPULSE_CONFIG: `${options.cwd}/empulse.config.ts` }, detached: true });
   const logs: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let pending = '';
@@ -95,10 +96,24 @@ export async function startEmpulseServer(options: ServerOptions): Promise<Empuls
       });
     },
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        if (via === 'node') child.kill('SIGKILL');
+        else process.kill(-child.pid!, 'SIGKILL');
+      }
       await exited;
     },
   };
-  await server.waitForLog((l) => l.msg === 'listening', '"listening"');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tooLong = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the server did not log "listening" within 60 s\nstderr:\n${stderr}`)), 60_000);
+  });
+  try {
+    await Promise.race([server.waitForLog((l) => l.msg === 'listening', '"listening"'), tooLong]);
+  } catch (err) {
+    await server.kill();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   return server;
 }

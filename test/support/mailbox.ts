@@ -26,10 +26,11 @@ export interface Mailbox {
   /** Messages received so far for `to` (optionally with a matching subject), handed out or not. */
   all(to: string, subject?: RegExp): ParsedMail[];
   /**
-   * Holds every message's final reply until `release()`: `held` resolves when one is waiting. A
-   * sender that disconnects meanwhile never had its message accepted, and it is not filed.
+   * Holds every message's final reply until `release()`: `held` resolves when one is waiting,
+   * `senderGone` when that message's sender has disconnected. A sender that disconnects meanwhile
+   * never had its message accepted, and it is not filed.
    */
-  hold(): { readonly held: Promise<void>; release(): void };
+  hold(): { readonly held: Promise<void>; readonly senderGone: Promise<void>; release(): void };
   /** Stops listening and drops its connections (the SMTP server is down)… */
   stop(): Promise<void>;
   /** …and listens again on the same port, keeping what it received. */
@@ -57,6 +58,9 @@ type Entry = { rcpt: string[]; mail: ParsedMail; taken: boolean };
 interface Gate {
   held: (() => void) | undefined;
   released: Promise<void> | undefined;
+  /** The session whose message is held, and what to call when its client disconnects. */
+  heldSession: string | undefined;
+  heldSessionClosed: (() => void) | undefined;
 }
 
 /** An SMTP server on `port` (0: any) that files what it receives into `received`. */
@@ -70,6 +74,7 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
     closeTimeout: 50,
     onClose(session) {
       closed.add(session.id);
+      if (session.id === gate.heldSession) gate.heldSessionClosed?.();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -79,6 +84,7 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
         const rcpt = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         void (async () => {
           if (gate.released) {
+            gate.heldSession = session.id;
             gate.held?.();
             await gate.released;
           }
@@ -103,7 +109,7 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
 
 export async function startMailbox(): Promise<Mailbox> {
   const received: Entry[] = [];
-  const gate: Gate = { held: undefined, released: undefined };
+  const gate: Gate = { held: undefined, released: undefined, heldSession: undefined, heldSessionClosed: undefined };
   let server = await listen(received, 0, gate);
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
@@ -142,11 +148,15 @@ export async function startMailbox(): Promise<Mailbox> {
       let release!: () => void;
       gate.released = new Promise<void>((resolve) => (release = resolve));
       const held = new Promise<void>((resolve) => (gate.held = resolve));
+      const senderGone = new Promise<void>((resolve) => (gate.heldSessionClosed = resolve));
       return {
         held,
+        senderGone,
         release: () => {
           gate.released = undefined;
           gate.held = undefined;
+          gate.heldSession = undefined;
+          gate.heldSessionClosed = undefined;
           release();
         },
       };

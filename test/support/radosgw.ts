@@ -436,7 +436,8 @@ async function startOnce(bins: Record<(typeof BINARIES)[number], string>, option
         killGroup(gateway, 'SIGKILL');
         await exited;
       }
-      children.splice(children.indexOf(gateway), 1);
+      const at = children.indexOf(gateway);
+      if (at >= 0) children.splice(at, 1);
     };
     const startGateway = async () => {
       rgw = daemon('client.rgw', bins.radosgw, ['-n', 'client.rgw']);
