@@ -103,6 +103,8 @@ export class Kernel {
   readonly #responseObservers = new ExtensionPoint<ResponseObserver>('core.http.response-observers');
   readonly #fakes: ReadonlySet<string>;
   readonly #outages: OutageLog;
+  /** The database's port, so a refused connection to it is counted as the database's outage. */
+  readonly #peers: PeerNames;
   #db: OpenedDatabase | undefined;
   #app: Koa<LazyRequestState, HttpContext> | undefined;
   #state: KernelState = 'created';
@@ -121,6 +123,7 @@ export class Kernel {
     if (redacted.length > 0 && !extendRedaction(options.logger, redacted)) {
       options.logger.warn({ fields: redacted }, 'this logger was not made by createLogger: plugin fields to redact are not censored');
     }
+    this.#peers = databasePeer(options.database);
     this.#outages = new OutageLog({
       logger: this.logger,
       ...(options.config.outages?.summaryIntervalMs !== undefined && { summaryIntervalMs: options.config.outages.summaryIntervalMs }),
@@ -312,7 +315,7 @@ export class Kernel {
     };
     const outages: OutageService = {
       report: (err, context) => {
-        const outage = outageOf(err, databasePeer(this.#options.database));
+        const outage = outageOf(err, this.#peers);
         if (outage) this.#outages.refused(outage, context);
         return outage !== undefined;
       },
@@ -365,7 +368,7 @@ export class Kernel {
       forkEm: () => this.database.em(),
       isDraining: () => this.isDraining(),
       outages: this.#outages,
-      peers: databasePeer(this.#options.database),
+      peers: this.#peers,
     });
   }
 }

@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { DependencyUnavailableError, type Logger } from '../../core/index.ts';
+import { DependencyUnavailableError, outageOf, type Logger } from '../../core/index.ts';
 import type { StorageConfig } from './config.ts';
 import type { ByteRange, ObjectContent, ObjectInfo, SignedUrlOptions } from './contract.ts';
 import type { StorageDriver, WriteMeta } from './driver.ts';
@@ -522,9 +522,6 @@ const DIAGNOSTIC_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch',
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
-/** Connection failures that say the store is away, not misconfigured (a bad certificate is). */
-const AWAY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
-
 /**
  * The store is away (no connection, reset, timed out) or says it cannot serve now (a 5xx other
  * than 501, which says a feature is missing for good; SlowDown): a DependencyUnavailableError,
@@ -533,8 +530,9 @@ const AWAY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAI
  */
 function storeUnavailable(err: unknown): unknown {
   const status = httpStatus(err);
-  const code = networkCode(err);
-  const away = (code !== undefined && AWAY_CODES.has(code)) || errorName(err) === 'TimeoutError' || errorName(err) === 'RequestTimeout' || (status !== undefined && status >= 500 && status !== 501);
+  // The core's rule for a connection that failed (refused, reset, timed out, no such host); a bad
+  // certificate is a misconfiguration, not an absence, and is no outage there either.
+  const away = outageOf(err) !== undefined || errorName(err) === 'TimeoutError' || errorName(err) === 'RequestTimeout' || (status !== undefined && status >= 500 && status !== 501);
   return away ? new DependencyUnavailableError('storage', { cause: err }) : err;
 }
 

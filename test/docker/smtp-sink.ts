@@ -7,34 +7,12 @@
  *
  * Usage: node test/docker/smtp-sink.ts
  */
-import type { AddressInfo } from 'node:net';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { startMailbox } from '../support/mailbox.ts';
 
-const server = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', callback);
-    stream.on('end', () => {
-      const rcpt = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-      simpleParser(Buffer.concat(chunks)).then(
-        (mail) => {
-          process.stdout.write(`${JSON.stringify({ rcpt, subject: mail.subject ?? '' })}\n`);
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    });
-  },
+const mailbox = await startMailbox({
+  onMessage: ({ rcpt, mail }) => process.stdout.write(`${JSON.stringify({ rcpt, subject: mail.subject ?? '' })}\n`),
 });
-
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`port ${(server.server.address() as AddressInfo).port}\n`);
-});
+process.stdout.write(`port ${mailbox.port}\n`);
 
 // Nothing to drain: the container under test is stopped before this server.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));

@@ -64,7 +64,7 @@ interface Gate {
 }
 
 /** An SMTP server on `port` (0: any) that files what it receives into `received`. */
-async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTPServer> {
+async function listen(received: Entry[], port: number, gate: Gate, onMessage: MessageObserver | undefined): Promise<SMTPServer> {
   const closed = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
@@ -92,6 +92,7 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
           if (closed.has(session.id)) return callback(new Error('the client went away'));
           const mail = await simpleParser(Buffer.concat(chunks));
           received.push({ rcpt, mail, taken: false });
+          onMessage?.({ rcpt, mail });
           callback();
         })().catch((err: Error) => callback(err));
       });
@@ -107,10 +108,13 @@ async function listen(received: Entry[], port: number, gate: Gate): Promise<SMTP
   return server;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
+/** Told of each message as it is accepted. */
+export type MessageObserver = (message: ReceivedMail) => void;
+
+export async function startMailbox(options: { readonly onMessage?: MessageObserver } = {}): Promise<Mailbox> {
   const received: Entry[] = [];
   const gate: Gate = { held: undefined, released: undefined, heldSession: undefined, heldSessionClosed: undefined };
-  let server = await listen(received, 0, gate);
+  let server = await listen(received, 0, gate, options.onMessage);
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
 
@@ -163,7 +167,7 @@ export async function startMailbox(): Promise<Mailbox> {
     },
     stop: close,
     start: async () => {
-      server = await listen(received, port, gate);
+      server = await listen(received, port, gate, options.onMessage);
     },
     close,
   };
