@@ -121,10 +121,12 @@ describe('graceful shutdown of the server process', () => {
     const exit = await server.exited;
     assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
     assert.ok(server.logs.some((l) => l.msg === 'kernel stopped'), 'plugins were stopped before exiting');
-    const stoppedAt = server.logs.findIndex((l) => l.msg === 'kernel stopped');
-    const finishedAt = server.logs.findIndex((l) => l.msg === 'slow request finished');
+    // By the lines' own times: a request's log line may reach stdout after a later line of the kernel's.
+    const timeOf = (msg: string) => Date.parse(String(server.logs.find((l) => l.msg === msg)?.time));
+    const stoppedAt = timeOf('kernel stopped');
+    const finishedAt = timeOf('slow request finished');
     assert.ok(
-      finishedAt >= 0 && finishedAt < stoppedAt,
+      finishedAt <= stoppedAt,
       `the kernel stops after the in-flight request finished:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
     );
   });
